@@ -1,0 +1,34 @@
+"""The read-result contract (DESIGN.md): one JSON object per form read."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+FieldStatus = Literal["accepted", "review", "empty"]
+
+
+class FieldReading(BaseModel):
+    value: str | bool | None
+    confidence: float = Field(ge=0.0, le=1.0)
+    status: FieldStatus
+    reasons: list[str] = Field(default_factory=list)
+    raw_text: str | None = Field(default=None, exclude=True, description="the engine's text before normalisation")
+
+
+class ReadResult(BaseModel):
+    source: str
+    page: int
+    form_id: str | None
+    template_version: str | None = None
+    skew_degrees: float | None = None
+    rotation_degrees: int | None = None
+    registration_residual_px: float | None = None
+    seconds: float
+    fields: dict[str, FieldReading] = Field(default_factory=dict)
+    error: str | None = None
+
+    def output_name(self) -> str:
+        """JSON file name for this page: the source's stem and the page number (never a field value)."""
+        stem = self.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return f"{stem}_p{self.page:03d}.json"

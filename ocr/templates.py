@@ -1,0 +1,225 @@
+"""Form templates: load and validate `form_templates/<form_id>/template.yaml`.
+
+A template is data only. This module turns it into typed objects and refuses a broken one with a message that
+names the file and the field, so that a typo in a template never becomes a silent misread.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "form_templates"
+
+FieldKind = Literal[
+    "text", "kana", "digits", "amount", "date_wareki", "era", "checkbox", "choice",
+    "my_number", "corporate_number", "phone", "postal_code",
+]
+Box = tuple[float, float, float, float]
+
+ERAS = ("明治", "大正", "昭和", "平成", "令和")
+
+
+class TemplateError(ValueError):
+    """A template file that cannot be used, with the file and field named."""
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    label: str
+    box: Box = Field(description="[x, y, w, h] in mm from the page's top-left")
+    label_box: Box | None = None
+    kind: FieldKind
+    cells: int | None = None
+    preprinted_suffix: str | None = None
+    preprinted_text: str | None = Field(
+        default=None, description="text printed inside the box on the blank form, e.g. 令和　年　月　日 or 円")
+    options: list[str] | None = Field(default=None, description="values of a choice or era field")
+    option_labels: list[str] | None = Field(default=None, description="what is printed for each option")
+    era_field: str | None = Field(default=None, description="for date_wareki: the era field giving the era")
+    era: str | None = Field(default=None, description="for date_wareki: an era printed on the form")
+    required: bool = False
+    validators: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _snake_case(cls, name: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ValueError(f"field name {name!r} must be snake_case romaji")
+        return name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FieldSpec":
+        x, y, w, h = self.box
+        if w <= 0 or h <= 0:
+            raise ValueError(f"{self.name}: box width and height must be positive")
+        if self.kind in ("choice", "era"):
+            if not self.options:
+                raise ValueError(f"{self.name}: a {self.kind} field needs options")
+            if self.option_labels is not None and len(self.option_labels) != len(self.options):
+                raise ValueError(f"{self.name}: option_labels must match options one for one")
+        if self.kind == "era" and any(o not in ERAS for o in self.options or []):
+            raise ValueError(f"{self.name}: era options must be among {ERAS}")
+        if self.kind == "my_number" and self.cells not in (None, 12):
+            raise ValueError(f"{self.name}: a 個人番号 has 12 cells")
+        if self.kind == "corporate_number" and self.cells not in (None, 13):
+            raise ValueError(f"{self.name}: a 法人番号 has 13 cells")
+        if self.kind == "date_wareki" and not (self.era_field or self.era):
+            raise ValueError(f"{self.name}: a date_wareki field needs era_field or a printed era")
+        return self
+
+    def cell_boxes(self) -> list[Box]:
+        """The printed digit cells, equal widths across the box."""
+        if not self.cells:
+            return []
+        x, y, w, h = self.box
+        cell_w = w / self.cells
+        return [(x + i * cell_w, y, cell_w, h) for i in range(self.cells)]
+
+    def option_boxes(self) -> list[Box]:
+        """Where each option of a choice or era field is printed: equal slots across the box."""
+        if not self.options:
+            return []
+        x, y, w, h = self.box
+        slot_w = w / len(self.options)
+        return [(x + i * slot_w, y, slot_w, h) for i in range(len(self.options))]
+
+    def printed_option_labels(self) -> list[str]:
+        return list(self.option_labels or self.options or [])
+
+
+class PageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    width_mm: float
+    height_mm: float
+
+
+class TextDecoration(BaseModel):
+    """Printed text that is not a field label: the title, section headings, notes."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str
+    at: tuple[float, float]
+    size_mm: float = 3.5
+    bold: bool = False
+
+
+class LineDecoration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rect: Box
+    width_mm: float = 0.3
+
+
+class CrossFieldRule(BaseModel):
+    """`target = a + b - c`: an arithmetic identity between amount fields."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    expression: str
+    message: str
+
+    def parse(self) -> tuple[str, list[tuple[int, str]]]:
+        left, _, right = self.expression.partition("=")
+        target = left.strip()
+        terms: list[tuple[int, str]] = []
+        for sign, name in re.findall(r"([+-]?)\s*([a-z][a-z0-9_]*)", right):
+            terms.append((-1 if sign == "-" else 1, name))
+        return target, terms
+
+
+class Template(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    form_id: str
+    title: str
+    version: str
+    page: PageSpec
+    dpi: int = 200
+    blank_image: str = "blank.png"
+    decorations: list[TextDecoration] = Field(default_factory=list)
+    lines: list[LineDecoration] = Field(default_factory=list)
+    fields: list[FieldSpec]
+    cross_field_rules: list[CrossFieldRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_fit(self) -> "Template":
+        names = [f.name for f in self.fields]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"duplicate field names: {sorted(dupes)}")
+        for f in self.fields:
+            x, y, w, h = f.box
+            if x < 0 or y < 0 or x + w > self.page.width_mm or y + h > self.page.height_mm:
+                raise ValueError(f"{f.name}: box {f.box} lies outside the {self.page.width_mm}×{self.page.height_mm} mm page")
+            if f.era_field and f.era_field not in names:
+                raise ValueError(f"{f.name}: era_field {f.era_field!r} is not a field of this template")
+        for rule in self.cross_field_rules:
+            target, terms = rule.parse()
+            for name in [target] + [n for _, n in terms]:
+                if name not in names:
+                    raise ValueError(f"cross-field rule {rule.name}: {name!r} is not a field of this template")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def folder(self) -> Path:
+        return TEMPLATES_ROOT / self.form_id
+
+    def blank_path(self) -> Path:
+        return self.folder / self.blank_image
+
+    def mm_to_px(self, value_mm: float, dpi: int | None = None) -> float:
+        return value_mm * (dpi or self.dpi) / 25.4
+
+    def page_size_px(self, dpi: int | None = None) -> tuple[int, int]:
+        return (round(self.mm_to_px(self.page.width_mm, dpi)), round(self.mm_to_px(self.page.height_mm, dpi)))
+
+
+def load_template_file(path: Path) -> Template:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TemplateError(f"{path}: cannot read the template: {exc}") from exc
+    try:
+        return Template.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = _describe_location(raw, err["loc"])
+            problems.append(f"{where}: {err['msg']}")
+        raise TemplateError(f"{path}: invalid template:\n  " + "\n  ".join(problems)) from exc
+
+
+def _describe_location(raw: object, loc: tuple) -> str:
+    """Name the field by its `name`, not by its list index, where the error sits inside a field."""
+    parts = []
+    node = raw
+    for key in loc:
+        if isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+            label = node.get("name") if isinstance(node, dict) else None
+            parts.append(f"[{key}]" + (f" ({label})" if label else ""))
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+            parts.append(str(key))
+        else:
+            parts.append(str(key))
+    return ".".join(parts) or "template"
+
+
+@lru_cache(maxsize=None)
+def load_template(form_id: str) -> Template:
+    return load_template_file(TEMPLATES_ROOT / form_id / "template.yaml")
+
+
+def available_form_ids() -> list[str]:
+    return sorted(p.parent.name for p in TEMPLATES_ROOT.glob("*/template.yaml"))

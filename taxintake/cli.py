@@ -1,0 +1,45 @@
+"""The `taxintake` command: one entry point, each subcommand delegating to the module that owns the work."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, help). Each module has `add_arguments(parser)` and `run(args) -> int`.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "read": ("taxintake.commands.read", "read scans into read-result JSON files (no ledger, no entry)"),
+    "samples": ("samples.cli", "make blank forms and synthetic filled scans with ground truth"),
+    "legacy-sim": ("legacy_sim.server", "start the stand-in legacy tax web system"),
+    "intake": ("taxintake.commands.intake", "read a folder of scans into the ledger (a Prefect flow run)"),
+    "enter": ("taxintake.commands.enter", "enter READY forms into the legacy system with the robots"),
+    "summary": ("taxintake.commands.summary", "print a batch's summary"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taxintake", description="AI-OCR + RPA for municipal tax forms")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser.set_defaults(_module=module_name)
+        # Import lazily so that `taxintake read` never pays for Prefect or Playwright imports.
+        if name in _requested_command():
+            importlib.import_module(module_name).add_arguments(sub_parser)
+    return parser
+
+
+def _requested_command() -> set[str]:
+    return {arg for arg in sys.argv[1:2]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:])
+    module = importlib.import_module(args._module)
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
