@@ -1,0 +1,63 @@
+"""Read many files on every core: one worker process per core, one onnxruntime thread per worker.
+
+The study measured this as faster on 2 cores than one process with two threads per crop.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ocr.load import SUPPORTED_SUFFIXES, PdfRenderer
+from ocr.result import ReadResult
+
+_WORKER_RECOGNIZER = None
+
+
+def _init_worker(engine: str) -> None:
+    global _WORKER_RECOGNIZER
+    import cv2
+
+    cv2.setNumThreads(1)
+    from ocr.recognize import make_recognizer
+
+    _WORKER_RECOGNIZER = make_recognizer(engine)
+
+
+def _read_one(path: str, form_ids: list[str] | None, pdf_renderer: PdfRenderer | None) -> list[ReadResult]:
+    from ocr.read import read_path
+
+    return list(read_path(Path(path), _WORKER_RECOGNIZER, form_ids=form_ids, pdf_renderer=pdf_renderer))
+
+
+def scan_files(inputs: Iterable[Path]) -> list[Path]:
+    """The scans named or contained (recursively) in `inputs`, in a stable order."""
+    found: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            found.append(item)
+    return found
+
+
+def default_workers() -> int:
+    return max(1, int(os.environ.get("TAXINTAKE_WORKERS", os.cpu_count() or 1)))
+
+
+def read_files(paths: list[Path], *, workers: int | None = None, engine: str = "rapidocr",
+               form_ids: list[str] | None = None, pdf_renderer: PdfRenderer | None = None
+               ) -> Iterator[tuple[Path, list[ReadResult]]]:
+    """(path, its page results) for each file, in input order."""
+    workers = workers or default_workers()
+    if workers == 1 or len(paths) == 1:
+        _init_worker(engine)
+        for path in paths:
+            yield path, _read_one(str(path), form_ids, pdf_renderer)
+        return
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine,)) as pool:
+        futures = [pool.submit(_read_one, str(path), form_ids, pdf_renderer) for path in paths]
+        for path, future in zip(paths, futures):
+            yield path, future.result()

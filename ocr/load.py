@@ -1,0 +1,152 @@
+"""Load scans (PDF, multi-page TIFF, JPEG, PNG) as greyscale pages, one at a time to bound memory."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Literal
+
+import numpy as np
+from PIL import Image, ImageOps, ImageSequence
+
+PdfRenderer = Literal["pdf2image", "pypdfium2"]
+
+SUPPORTED_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
+# A4 at 300 dpi is about 8.7 Mpx; anything far beyond a page at 600 dpi is a broken or hostile file.
+MAX_PAGE_PIXELS = 80_000_000
+MIN_PAGE_SIDE = 200
+PDF_DPI = 200
+
+
+class LoadError(ValueError):
+    """A file or page that cannot be read, with a reason a clerk understands (Japanese first)."""
+
+
+@dataclass
+class LoadedPage:
+    source: str
+    page_number: int  # 1-based
+    pixels: np.ndarray  # uint8 greyscale, square pixels
+    dpi: float | None  # after making pixels square; None when the file does not say
+
+
+def default_pdf_renderer() -> PdfRenderer:
+    return os.environ.get("TAXINTAKE_PDF_RENDERER", "pdf2image")  # type: ignore[return-value]
+
+
+def iter_pages(path: Path, pdf_renderer: PdfRenderer | None = None) -> Iterator[LoadedPage | LoadError]:
+    """Yield each page, or a LoadError for a page that cannot be read, so one bad page never hides the others."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"対応していない形式です（{suffix or '拡張子なし'}）/ unsupported file type")
+    if suffix == ".pdf":
+        yield from _iter_pdf(path, pdf_renderer or default_pdf_renderer())
+    else:
+        yield from _iter_image(path)
+
+
+def _iter_image(path: Path) -> Iterator[LoadedPage | LoadError]:
+    Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise LoadError("画像が大きすぎます / image too large to be a scanned page") from exc
+    except Exception as exc:  # PIL raises many types for broken files
+        raise LoadError(f"画像を開けません（破損の可能性）/ cannot open image: {type(exc).__name__}") from exc
+    with image:
+        for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+            try:
+                yield _to_page(str(path.name), index, frame)
+            except LoadError as exc:
+                yield LoadError(f"{index}ページ目: {exc}")
+            except Exception as exc:
+                yield LoadError(f"{index}ページ目を読めません（破損の可能性）/ page {index} unreadable: {type(exc).__name__}")
+
+
+def _to_page(source: str, page_number: int, frame: Image.Image) -> LoadedPage:
+    width, height = frame.size
+    if width * height > MAX_PAGE_PIXELS:
+        raise LoadError("画像が大きすぎます / image too large to be a scanned page")
+    if min(width, height) < MIN_PAGE_SIDE:
+        raise LoadError(f"画像が小さすぎます（{width}×{height}）/ image too small to be a scanned page")
+    frame = ImageOps.exif_transpose(frame)
+    dpi = frame.info.get("dpi")
+    grey = np.asarray(frame.convert("L"), dtype=np.uint8)
+    return _square_pixels(source, page_number, grey, dpi)
+
+
+def _square_pixels(source: str, page_number: int, grey: np.ndarray, dpi) -> LoadedPage:
+    """Fax is 200×100 dpi: stretch the short axis so every later step sees square pixels."""
+    import cv2
+
+    if not dpi or not dpi[0] or not dpi[1]:
+        return LoadedPage(source, page_number, grey, None)
+    dpi_x, dpi_y = float(dpi[0]), float(dpi[1])
+    if abs(dpi_x - dpi_y) / max(dpi_x, dpi_y) > 0.05:
+        target = max(dpi_x, dpi_y)
+        height, width = grey.shape
+        new_size = (round(width * target / dpi_x), round(height * target / dpi_y))
+        grey = cv2.resize(grey, new_size, interpolation=cv2.INTER_LINEAR)
+        return LoadedPage(source, page_number, grey, target)
+    return LoadedPage(source, page_number, grey, dpi_x)
+
+
+def _iter_pdf(path: Path, renderer: PdfRenderer) -> Iterator[LoadedPage | LoadError]:
+    if renderer == "pypdfium2":
+        yield from _iter_pdf_pdfium(path)
+    else:
+        yield from _iter_pdf_poppler(path)
+
+
+def _iter_pdf_poppler(path: Path) -> Iterator[LoadedPage | LoadError]:
+    from pdf2image import convert_from_path, pdfinfo_from_path
+    from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
+
+    try:
+        info = pdfinfo_from_path(str(path))
+    except PDFInfoNotInstalledError as exc:
+        raise LoadError("poppler-utils がありません: make setup を実行してください / poppler-utils missing") from exc
+    except (PDFPageCountError, PDFSyntaxError) as exc:
+        raise LoadError(_pdf_reason(str(exc))) from exc
+    page_count = int(info.get("Pages", 0))
+    if page_count == 0:
+        raise LoadError("PDFにページがありません / the PDF has no pages")
+    for number in range(1, page_count + 1):
+        try:
+            images = convert_from_path(str(path), dpi=PDF_DPI, first_page=number, last_page=number, grayscale=True)
+        except Exception as exc:
+            yield LoadError(f"{number}ページ目を描画できません / page {number} cannot be rendered: {type(exc).__name__}")
+            continue
+        if not images:
+            yield LoadError(f"{number}ページ目が空です / page {number} rendered nothing")
+            continue
+        yield _square_pixels(path.name, number, np.asarray(images[0].convert("L")), (PDF_DPI, PDF_DPI))
+
+
+def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise LoadError(_pdf_reason(str(exc))) from exc
+    try:
+        if len(document) == 0:
+            raise LoadError("PDFにページがありません / the PDF has no pages")
+        for index in range(len(document)):
+            try:
+                bitmap = document[index].render(scale=PDF_DPI / 72, grayscale=True)
+                pixels = np.asarray(bitmap.to_pil().convert("L"))
+            except Exception as exc:
+                yield LoadError(f"{index + 1}ページ目を描画できません / page {index + 1} cannot be rendered: {type(exc).__name__}")
+                continue
+            yield _square_pixels(path.name, index + 1, pixels, (PDF_DPI, PDF_DPI))
+    finally:
+        document.close()
+
+
+def _pdf_reason(message: str) -> str:
+    lowered = message.lower()
+    if "password" in lowered or "encrypt" in lowered:
+        return "PDFにパスワードが掛かっています / the PDF is encrypted"
+    return "PDFが壊れているか、PDFではありません / the PDF is damaged or not a PDF"

@@ -1,0 +1,273 @@
+"""Draw a template's blank form, and fill it the way an employer's software or pen would.
+
+Everything is drawn from `template.yaml`, so the blank that registration aligns to and the filled scans the
+generator makes can never disagree about where a field is.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from ocr.templates import Box, FieldSpec, Template
+from samples import fonts
+
+INK = 0
+FORM_INK = 40
+
+
+@dataclass(frozen=True)
+class Scale:
+    dpi: int
+
+    def px(self, mm: float) -> int:
+        return round(mm * self.dpi / 25.4)
+
+    def box(self, box: Box) -> tuple[int, int, int, int]:
+        x, y, w, h = box
+        return self.px(x), self.px(y), self.px(x + w), self.px(y + h)
+
+
+def render_blank(template: Template, dpi: int | None = None) -> Image.Image:
+    scale = Scale(dpi or template.dpi)
+    width_px, height_px = template.page_size_px(scale.dpi)
+    page = Image.new("L", (width_px, height_px), 255)
+    draw = ImageDraw.Draw(page)
+    for line in template.lines:
+        draw.rectangle(scale.box(line.rect), outline=FORM_INK, width=max(1, scale.px(line.width_mm)))
+    for decoration in template.decorations:
+        face = fonts.font(fonts.FORM_FONT_BOLD if decoration.bold else fonts.FORM_FONT, scale.px(decoration.size_mm))
+        draw.text((scale.px(decoration.at[0]), scale.px(decoration.at[1])), decoration.text, font=face, fill=FORM_INK)
+    for spec in template.fields:
+        _draw_field_frame(draw, spec, scale)
+    return page
+
+
+def _draw_field_frame(draw: ImageDraw.ImageDraw, spec: FieldSpec, scale: Scale) -> None:
+    line_px = max(1, scale.px(0.25))
+    if spec.label_box:
+        draw.rectangle(scale.box(spec.label_box), outline=FORM_INK, width=line_px)
+        _draw_fitted_text(draw, spec.label, spec.label_box, scale, max_size_mm=3.2)
+    draw.rectangle(scale.box(spec.box), outline=FORM_INK, width=line_px)
+    for cell in spec.cell_boxes()[1:]:
+        x0, y0, _, y1 = scale.box(cell)
+        # Thin dotted-looking dividers are typical of OCR forms; a short top and bottom tick keeps cells visible.
+        draw.line([(x0, y0), (x0, y1)], fill=FORM_INK, width=max(1, line_px // 2))
+    if spec.options:
+        for label, slot in zip(spec.printed_option_labels(), spec.option_boxes()):
+            _draw_fitted_text(draw, label, slot, scale, max_size_mm=3.4, centre=True)
+    if spec.preprinted_text:
+        face, origin = preprinted_text_layout(spec, scale)
+        draw.text(origin, spec.preprinted_text, font=face, fill=FORM_INK)
+
+
+def preprinted_text_layout(spec: FieldSpec, scale: Scale):
+    """Font and origin of the text printed inside a box ("円" at the right; date labels from the left)."""
+    x0, y0, x1, y1 = scale.box(spec.box)
+    size_px = scale.px(min(3.6, (spec.box[3]) * 0.42))
+    face = fonts.font(fonts.FORM_FONT, size_px)
+    text_w = face.getlength(spec.preprinted_text or "")
+    top = y0 + (y1 - y0 - size_px) // 2
+    if spec.kind == "amount":
+        return face, (x1 - scale.px(1.5) - text_w, top)
+    return face, (x0 + scale.px(2), top)
+
+
+def _draw_fitted_text(draw, text: str, box: Box, scale: Scale, max_size_mm: float, centre: bool = False) -> None:
+    x0, y0, x1, y1 = scale.box(box)
+    pad = scale.px(1)
+    size_px = scale.px(max_size_mm)
+    lines = [text]
+    face = fonts.font(fonts.FORM_FONT, size_px)
+    while size_px > 8 and max(face.getlength(line) for line in lines) > (x1 - x0 - 2 * pad):
+        if len(lines) == 1 and len(text) > 6 and (y1 - y0) > 2.4 * size_px:
+            half = math.ceil(len(text) / 2)
+            lines = [text[:half], text[half:]]
+            continue
+        size_px -= 1
+        face = fonts.font(fonts.FORM_FONT, size_px)
+    total_h = len(lines) * size_px * 1.15
+    y = y0 + ((y1 - y0) - total_h) / 2
+    for line in lines:
+        w = face.getlength(line)
+        x = x0 + ((x1 - x0) - w) / 2 if centre else x0 + pad
+        draw.text((x, y), line, font=face, fill=FORM_INK)
+        y += size_px * 1.15
+
+
+# ---------------------------------------------------------------- filling
+
+
+@dataclass(frozen=True)
+class FillStyle:
+    """How a page is filled: which font and how much a hand wanders."""
+    name: str  # "printed" or "handwritten"
+    font_path: object
+    glyph_jitter_mm: float
+    glyph_rotation_deg: float
+    glyph_scale_jitter: float
+    baseline_drift_mm: float
+    size_ratio: float  # glyph height as a share of the box height
+
+
+def choose_fill_style(style: str, rng: random.Random) -> FillStyle:
+    font_name, font_path = rng.choice(sorted(fonts.fonts_for_style(style).items()))
+    if style == "printed":
+        return FillStyle(style, font_path, 0.0, 0.0, 0.0, 0.0, rng.uniform(0.5, 0.62))
+    return FillStyle(style, font_path, 0.35, 4.0, 0.08, 0.6, rng.uniform(0.55, 0.68))
+
+
+def fill_form(blank: Image.Image, template: Template, written: dict[str, object], style: FillStyle,
+              rng: random.Random, dpi: int | None = None) -> Image.Image:
+    """Write `written` (what the person wrote, per field: text, or the chosen option) onto a copy of the blank."""
+    scale = Scale(dpi or template.dpi)
+    page = blank.copy()
+    draw = ImageDraw.Draw(page)
+    for spec in template.fields:
+        content = written.get(spec.name)
+        if content in (None, "", False):
+            continue
+        if spec.kind in ("era", "choice"):
+            _circle_option(draw, spec, str(content), scale, rng, style)
+        elif spec.kind == "checkbox":
+            _tick(draw, spec.box, scale, rng, style)
+        elif spec.cells:
+            _write_in_cells(page, spec, str(content), scale, rng, style)
+        elif spec.kind == "date_wareki" and spec.preprinted_text:
+            _write_date_parts(page, spec, content, scale, rng, style)
+        elif spec.kind == "amount":
+            _write_amount(page, spec, str(content), scale, rng, style)
+        else:
+            _write_line(page, spec.box, str(content), scale, rng, style)
+    return page
+
+
+def _glyph_size(box_h_px: int, style: FillStyle, rng: random.Random) -> int:
+    return max(8, int(box_h_px * style.size_ratio * rng.uniform(0.95, 1.05)))
+
+
+def _draw_glyphs(page: Image.Image, text: str, x: float, baseline_top: float, size_px: int,
+                 style: FillStyle, rng: random.Random, scale: Scale, advance_px: float | None = None) -> float:
+    """Draw glyph by glyph so a hand can jitter each one; returns the x after the last glyph."""
+    face = fonts.font(style.font_path, size_px)
+    drift = 0.0
+    for char in text:
+        glyph_w = face.getlength(char)
+        step = advance_px if advance_px is not None else glyph_w
+        if char.strip() == "":
+            x += step
+            continue
+        if style.glyph_jitter_mm == 0:
+            ImageDraw.Draw(page).text((x, baseline_top), char, font=face, fill=INK)
+        else:
+            drift += rng.uniform(-1, 1) * scale.px(style.baseline_drift_mm) * 0.3
+            glyph_size = max(8, int(size_px * (1 + rng.uniform(-style.glyph_scale_jitter, style.glyph_scale_jitter))))
+            glyph_face = fonts.font(style.font_path, glyph_size)
+            pad = glyph_size // 2
+            tile = Image.new("L", (int(glyph_w * 1.3) + 2 * pad, glyph_size * 2 + pad), 0)
+            ImageDraw.Draw(tile).text((pad, pad // 2), char, font=glyph_face, fill=255)
+            tile = tile.rotate(rng.uniform(-style.glyph_rotation_deg, style.glyph_rotation_deg),
+                               resample=Image.BILINEAR, expand=False)
+            jitter = scale.px(style.glyph_jitter_mm)
+            dx = rng.uniform(-jitter, jitter)
+            dy = rng.uniform(-jitter, jitter) + drift
+            ink = Image.new("L", tile.size, INK)
+            page.paste(ink, (int(x - pad + dx), int(baseline_top - pad // 2 + dy)), tile)
+        x += step
+    return x
+
+
+def _write_line(page, box: Box, text: str, scale: Scale, rng, style: FillStyle) -> None:
+    x0, y0, x1, y1 = scale.box(box)
+    size_px = _glyph_size(y1 - y0, style, rng)
+    face = fonts.font(style.font_path, size_px)
+    available = (x1 - x0) - scale.px(3)
+    natural = sum(face.getlength(c) for c in text)
+    if natural > available:  # people and software both squeeze a long address into the box
+        size_px = max(8, int(size_px * available / natural))
+    x = x0 + scale.px(rng.uniform(1.5, 4.0))
+    top = y0 + (y1 - y0 - size_px) / 2 + scale.px(rng.uniform(-0.4, 0.4))
+    _draw_glyphs(page, text, x, top, size_px, style, rng, scale)
+
+
+def _write_in_cells(page, spec: FieldSpec, digits: str, scale: Scale, rng, style: FillStyle) -> None:
+    cells = spec.cell_boxes()
+    # 個人番号 of an individual employer in a 13-cell box is written 右詰め (right-aligned).
+    start = max(0, len(cells) - len(digits))
+    for char, cell in zip(digits, cells[start:]):
+        x0, y0, x1, y1 = scale.box(cell)
+        size_px = _glyph_size(y1 - y0, style, rng)
+        face = fonts.font(style.font_path, size_px)
+        w = face.getlength(char)
+        off = scale.px(rng.uniform(-0.6, 0.6)) if style.name == "handwritten" else 0
+        x = x0 + (x1 - x0 - w) / 2 + off
+        top = y0 + (y1 - y0 - size_px) / 2 + off / 2
+        _draw_glyphs(page, char, x, top, size_px, style, rng, scale)
+
+
+def _write_amount(page, spec: FieldSpec, digits: str, scale: Scale, rng, style: FillStyle) -> None:
+    text = f"{int(digits):,}" if digits.lstrip("-").isdigit() else digits
+    if text.startswith("-"):
+        text = "△" + text[1:]
+    x0, y0, x1, y1 = scale.box(spec.box)
+    size_px = _glyph_size(y1 - y0, style, rng)
+    face = fonts.font(style.font_path, size_px)
+    _, suffix_origin = preprinted_text_layout(spec, scale) if spec.preprinted_text else (None, (x1, 0))
+    right = suffix_origin[0] - scale.px(rng.uniform(1.5, 3.0))
+    width = sum(face.getlength(c) for c in text)
+    top = y0 + (y1 - y0 - size_px) / 2
+    _draw_glyphs(page, text, right - width, top, size_px, style, rng, scale)
+
+
+def _write_date_parts(page, spec: FieldSpec, parts: object, scale: Scale, rng, style: FillStyle) -> None:
+    """Write year, month and day into the gaps of a pre-printed 「令和　　年　　月　　日」."""
+    face, origin = preprinted_text_layout(spec, scale)
+    printed = spec.preprinted_text or ""
+    gaps: list[tuple[float, float]] = []
+    x = origin[0]
+    run_start = None
+    for char in printed:
+        w = face.getlength(char)
+        if char == "　":
+            run_start = x if run_start is None else run_start
+        elif run_start is not None:
+            gaps.append((run_start, x))
+            run_start = None
+        x += w
+    numbers = list(parts) if isinstance(parts, (list, tuple)) else str(parts).split()
+    x0, y0, x1, y1 = scale.box(spec.box)
+    size_px = _glyph_size(y1 - y0, style, rng)
+    digit_face = fonts.font(style.font_path, size_px)
+    for number, (gap_left, gap_right) in zip(numbers, gaps):
+        text = str(number)
+        width = sum(digit_face.getlength(c) for c in text)
+        x = gap_left + (gap_right - gap_left - width) / 2
+        top = y0 + (y1 - y0 - size_px) / 2
+        _draw_glyphs(page, text, x, top, size_px, style, rng, scale)
+
+
+def _circle_option(draw, spec: FieldSpec, chosen: str, scale: Scale, rng, style: FillStyle) -> None:
+    if chosen not in (spec.options or []):
+        raise ValueError(f"{spec.name}: {chosen!r} is not one of {spec.options}")
+    slot = spec.option_boxes()[spec.options.index(chosen)]
+    x0, y0, x1, y1 = scale.box(slot)
+    label = spec.printed_option_labels()[spec.options.index(chosen)]
+    face = fonts.font(fonts.FORM_FONT, scale.px(3.4))
+    label_w = min(face.getlength(label) + scale.px(3), x1 - x0 - 2)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w = label_w / 2 + scale.px(rng.uniform(0, 0.8))
+    half_h = (y1 - y0) / 2 - scale.px(rng.uniform(0.6, 1.4))
+    wobble = scale.px(0.5) if style.name == "handwritten" else 0
+    cx += rng.uniform(-wobble, wobble)
+    cy += rng.uniform(-wobble, wobble)
+    draw.ellipse([cx - half_w, cy - half_h, cx + half_w, cy + half_h], outline=INK,
+                 width=max(2, scale.px(0.35 if style.name == "printed" else rng.uniform(0.3, 0.55))))
+
+
+def _tick(draw, box: Box, scale: Scale, rng, style: FillStyle) -> None:
+    x0, y0, x1, y1 = scale.box(box)
+    w, h = x1 - x0, y1 - y0
+    points = [(x0 + w * 0.2, y0 + h * 0.55), (x0 + w * 0.42, y0 + h * 0.8), (x0 + w * 0.82, y0 + h * 0.2)]
+    draw.line(points, fill=INK, width=max(2, scale.px(0.5)))
