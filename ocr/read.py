@@ -1,0 +1,203 @@
+"""Read one page: orient, deskew, classify, register, crop, recognise, normalise, validate.
+
+Each step is a pure function of the page; this module only chains them and turns every failure into a
+`ReadResult` with a reason, never an exception that would stop a batch.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from ocr import crops, geometry
+from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
+from ocr.normalize import normalize
+from ocr.recognize import Recognizer
+from ocr.register import Registration, RegistrationError, register, template_blank, warp_to_template
+from ocr.result import FieldReading, ReadResult
+from ocr.templates import FieldSpec, Template, available_form_ids, load_template
+from ocr.validate import validate_cross_fields, validate_field
+
+BLANK_PAGE_INK = 0.003
+DIGITS = "0123456789"
+KATAKANA = "".join(chr(c) for c in range(ord("ァ"), ord("ヶ") + 1)) + "ー　 "
+CHARSET_BY_KIND: dict[str, str | None] = {
+    "digits": DIGITS,
+    "my_number": DIGITS,
+    "corporate_number": DIGITS,
+    "amount": DIGITS + ",△▲-",
+    "postal_code": DIGITS + "-",
+    "phone": DIGITS + "-()",
+    "date_wareki": DIGITS + "元年月日明治大正昭和平成令和 ",
+    "kana": KATAKANA,
+    "text": None,
+}
+# Until calibration (issue 4) replaces them: the engine score a field must reach to be accepted, per kind.
+# Numeric kinds also have check digits or arithmetic behind them; free text has nothing, so it asks more.
+ACCEPT_SCORE_BY_KIND = {
+    "digits": 0.97, "my_number": 0.95, "corporate_number": 0.95, "amount": 0.97, "postal_code": 0.97,
+    "phone": 0.97, "date_wareki": 0.97, "kana": 0.98, "text": 0.985, "era": 0.8, "choice": 0.8, "checkbox": 0.8,
+}
+# The printed 「円」 at the right of an amount box is cut off before reading with digits-only decoding.
+AMOUNT_SUFFIX_MM = 7.0
+
+
+@dataclass
+class PagePlacement:
+    template: Template
+    registered: np.ndarray
+    skew_degrees: float
+    rotation_degrees: int
+    registration: Registration
+
+
+class UnknownForm(ValueError):
+    pass
+
+
+def read_path(path: Path, recognizer: Recognizer, *, form_ids: list[str] | None = None,
+              pdf_renderer: PdfRenderer | None = None) -> Iterator[ReadResult]:
+    """Every page of a file as a ReadResult; a file that cannot be opened gives one result with its reason."""
+    try:
+        for number, page in enumerate(iter_pages(path, pdf_renderer), start=1):
+            if isinstance(page, LoadError):
+                yield ReadResult(source=path.name, page=number, form_id=None, seconds=0.0, error=str(page))
+            else:
+                yield read_page(page, recognizer, form_ids=form_ids)
+    except LoadError as exc:
+        yield ReadResult(source=path.name, page=1, form_id=None, seconds=0.0, error=str(exc))
+
+
+def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] | None = None) -> ReadResult:
+    started = time.perf_counter()
+    if geometry.ink_fraction(page.pixels) < BLANK_PAGE_INK:
+        return ReadResult(source=page.source, page=page.page_number, form_id=None,
+                          seconds=time.perf_counter() - started, error="白紙のページです / blank page")
+    templates = [load_template(form_id) for form_id in (form_ids or available_form_ids())]
+    try:
+        placement = place_page(page, templates)
+    except UnknownForm as exc:
+        return ReadResult(source=page.source, page=page.page_number, form_id=None,
+                          seconds=time.perf_counter() - started, error=str(exc))
+    fields = read_fields(placement.registered, placement.template, recognizer)
+    return ReadResult(
+        source=page.source, page=page.page_number, form_id=placement.template.form_id,
+        template_version=placement.template.version, skew_degrees=round(placement.skew_degrees, 2),
+        rotation_degrees=placement.rotation_degrees,
+        registration_residual_px=round(placement.registration.residual_px, 2),
+        seconds=round(time.perf_counter() - started, 3), fields=fields)
+
+
+def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
+    """Find the template and the quarter turn under which the page registers best: classification by fit."""
+    best: PagePlacement | None = None
+    reasons = []
+    for template in templates:
+        width_px, height_px = template.page_size_px()
+        template_landscape = width_px > height_px
+        page_landscape = page.pixels.shape[1] > page.pixels.shape[0]
+        turns = (0, 180) if template_landscape == page_landscape else (90, 270)
+        for turn in turns:
+            turned = geometry.quarter_turn(page.pixels, turn)
+            scaled = _scale_to_template(turned, page.dpi, template)
+            straight, skew = geometry.deskew(scaled)
+            try:
+                registration = register(straight, template)
+            except RegistrationError as exc:
+                reasons.append(str(exc))
+                continue
+            if registration.good and (best is None or registration.inliers > best.registration.inliers):
+                # The homography removes what deskew left; together they measure the page's skew precisely.
+                skew += _homography_rotation_degrees(registration.homography)
+                best = PagePlacement(template, warp_to_template(straight, registration, template), skew,
+                                     (360 - turn) % 360, registration)
+            if registration.good and registration.inliers > 400:
+                break  # an unmistakable fit: the other turn cannot do better
+    if best is None:
+        raise UnknownForm("既知の様式ではありません（位置合わせ不可）/ not a known form: " + (reasons[-1] if reasons else "no fit"))
+    return best
+
+
+def _homography_rotation_degrees(homography: np.ndarray) -> float:
+    # Image y points down, so a content rotation that cv2 calls counter-clockwise shows as a negative atan2.
+    return float(np.degrees(np.arctan2(homography[1, 0], homography[0, 0])))
+
+
+def _scale_to_template(pixels: np.ndarray, dpi: float | None, template: Template) -> np.ndarray:
+    target_width = template.page_size_px()[0]
+    scale = template.dpi / dpi if dpi else target_width / pixels.shape[1]
+    if abs(scale - 1) < 0.02:
+        return pixels
+    return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+def read_fields(registered: np.ndarray, template: Template, recognizer: Recognizer) -> dict[str, FieldReading]:
+    blank = template_blank(template)
+    readings: dict[str, FieldReading] = {}
+    to_recognise: list[tuple[FieldSpec, np.ndarray]] = []
+    for spec in template.fields:
+        if spec.kind in ("era", "choice", "checkbox"):
+            readings[spec.name] = _read_mark_field(registered, blank, template, spec)
+            continue
+        crop = crops.crop_field(registered, blank, template, spec)
+        if crops.is_empty(crop):
+            readings[spec.name] = _empty_reading(spec)
+            continue
+        to_recognise.append((spec, _reading_crop(registered, template, spec)))
+    recognitions = recognizer.recognize([crop for _, crop in to_recognise],
+                                        [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
+    for (spec, _), recognition in zip(to_recognise, recognitions):
+        era_value = None
+        if spec.era_field and spec.era_field in readings:
+            era_value = readings[spec.era_field].value  # type: ignore[assignment]
+        normalised = normalize(spec.kind, recognition.text, spec, era_value=era_value)
+        reasons = list(normalised.problems)
+        if normalised.value is not None:
+            reasons += validate_field(spec, normalised.value)
+        if recognition.score < ACCEPT_SCORE_BY_KIND.get(spec.kind, 0.99):
+            reasons.append("low_confidence")
+        readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),
+                                           status="review" if reasons else "accepted", reasons=reasons,
+                                           raw_text=recognition.text)
+    _apply_cross_field_rules(template, readings)
+    return readings
+
+
+def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec) -> np.ndarray:
+    x, y, w, h = spec.box
+    if spec.kind == "amount" and spec.preprinted_text:
+        w -= AMOUNT_SUFFIX_MM
+    return crops.crop_box(registered, template, (x, y, w, h))
+
+
+def _read_mark_field(registered, blank, template: Template, spec: FieldSpec) -> FieldReading:
+    if spec.kind == "checkbox":
+        crop = crops.crop_field(registered, blank, template, spec)
+        ticked = crop.added_ink > 0.02
+        unsure = crops.EMPTY_INK_SHARE < crop.added_ink <= 0.02
+        return FieldReading(value=ticked, confidence=0.6 if unsure else 0.99,
+                            status="review" if unsure else "accepted", reasons=["low_confidence"] if unsure else [])
+    marks = crops.read_marks(registered, blank, template, spec)
+    if marks.chosen is None:
+        return _empty_reading(spec, confidence=marks.confidence)
+    reasons = [] if marks.confidence >= ACCEPT_SCORE_BY_KIND[spec.kind] else ["ambiguous_mark"]
+    return FieldReading(value=marks.chosen, confidence=round(marks.confidence, 4),
+                        status="review" if reasons else "accepted", reasons=reasons)
+
+
+def _empty_reading(spec: FieldSpec, confidence: float = 0.99) -> FieldReading:
+    if spec.required:
+        return FieldReading(value=None, confidence=confidence, status="review", reasons=["required_missing"])
+    return FieldReading(value=None, confidence=confidence, status="empty", reasons=[])
+
+
+def _apply_cross_field_rules(template: Template, readings: dict[str, FieldReading]) -> None:
+    values = {name: reading.value for name, reading in readings.items()}
+    for name, reasons in validate_cross_fields(template, values).items():
+        reading = readings[name]
+        reading.reasons.extend(r for r in reasons if r not in reading.reasons)
+        reading.status = "review"
