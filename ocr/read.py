@@ -6,18 +6,17 @@ Each step is a pure function of the page; this module only chains them and turns
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import cv2
 import numpy as np
 
 from ocr import crops, geometry
+from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.normalize import normalize
 from ocr.recognize import Recognizer
-from ocr.register import Registration, RegistrationError, register, template_blank, warp_to_template
+from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
 from ocr.templates import FieldSpec, Template, available_form_ids, load_template
 from ocr.validate import validate_cross_fields, validate_field
@@ -44,19 +43,6 @@ ACCEPT_SCORE_BY_KIND = {
 }
 # The printed 「円」 at the right of an amount box is cut off before reading with digits-only decoding.
 AMOUNT_SUFFIX_MM = 7.0
-
-
-@dataclass
-class PagePlacement:
-    template: Template
-    registered: np.ndarray
-    skew_degrees: float
-    rotation_degrees: int
-    registration: Registration
-
-
-class UnknownForm(ValueError):
-    pass
 
 
 def read_path(path: Path, recognizer: Recognizer, *, form_ids: list[str] | None = None,
@@ -90,49 +76,6 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
         rotation_degrees=placement.rotation_degrees,
         registration_residual_px=round(placement.registration.residual_px, 2),
         seconds=round(time.perf_counter() - started, 3), fields=fields)
-
-
-def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
-    """Find the template and the quarter turn under which the page registers best: classification by fit."""
-    best: PagePlacement | None = None
-    reasons = []
-    for template in templates:
-        width_px, height_px = template.page_size_px()
-        template_landscape = width_px > height_px
-        page_landscape = page.pixels.shape[1] > page.pixels.shape[0]
-        turns = (0, 180) if template_landscape == page_landscape else (90, 270)
-        for turn in turns:
-            turned = geometry.quarter_turn(page.pixels, turn)
-            scaled = _scale_to_template(turned, page.dpi, template)
-            straight, skew = geometry.deskew(scaled)
-            try:
-                registration = register(straight, template)
-            except RegistrationError as exc:
-                reasons.append(str(exc))
-                continue
-            if registration.good and (best is None or registration.inliers > best.registration.inliers):
-                # The homography removes what deskew left; together they measure the page's skew precisely.
-                skew += _homography_rotation_degrees(registration.homography)
-                best = PagePlacement(template, warp_to_template(straight, registration, template), skew,
-                                     (360 - turn) % 360, registration)
-            if registration.good and registration.inliers > 400:
-                break  # an unmistakable fit: the other turn cannot do better
-    if best is None:
-        raise UnknownForm("既知の様式ではありません（位置合わせ不可）/ not a known form: " + (reasons[-1] if reasons else "no fit"))
-    return best
-
-
-def _homography_rotation_degrees(homography: np.ndarray) -> float:
-    # Image y points down, so a content rotation that cv2 calls counter-clockwise shows as a negative atan2.
-    return float(np.degrees(np.arctan2(homography[1, 0], homography[0, 0])))
-
-
-def _scale_to_template(pixels: np.ndarray, dpi: float | None, template: Template) -> np.ndarray:
-    target_width = template.page_size_px()[0]
-    scale = template.dpi / dpi if dpi else target_width / pixels.shape[1]
-    if abs(scale - 1) < 0.02:
-        return pixels
-    return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 def read_fields(registered: np.ndarray, template: Template, recognizer: Recognizer) -> dict[str, FieldReading]:

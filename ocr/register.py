@@ -83,13 +83,50 @@ def register(pixels: np.ndarray, template: Template) -> Registration:
         raise RegistrationError(f"様式と一致しません（対応点 {len(good)}）/ page does not match the template")
     source = page_features.keypoints[[m.queryIdx for m in good]]
     target = blank_features.keypoints[[m.trainIdx for m in good]]
-    homography, mask = cv2.findHomography(source, target, cv2.USAC_MAGSAC, 3.0, maxIters=5000, confidence=0.999)
-    if homography is None:
+    # Forms repeat themselves (cells, boxes, the same label twice), which lets a free homography lock onto a
+    # locally consistent but wrong fit. A similarity (rotation, scale, shift) is far harder to fool; the
+    # homography is then fitted only to the similarity's inliers, to take up a photo's perspective.
+    similarity, similarity_mask = cv2.estimateAffinePartial2D(source, target, method=cv2.RANSAC,
+                                                              ransacReprojThreshold=4.0, maxIters=4000,
+                                                              confidence=0.999)
+    if similarity is None or similarity_mask.sum() < MIN_INLIERS:
         raise RegistrationError("位置合わせができません / no consistent alignment found")
-    inlier_mask = mask.ravel().astype(bool)
-    projected = cv2.perspectiveTransform(source[inlier_mask].reshape(-1, 1, 2), homography).reshape(-1, 2)
-    residual = float(np.median(np.linalg.norm(projected - target[inlier_mask], axis=1))) if inlier_mask.any() else 1e9
-    return Registration(homography, int(inlier_mask.sum()), residual)
+    keep = similarity_mask.ravel().astype(bool)
+    coarse = np.vstack([similarity, [0, 0, 1]])
+    blank = template_blank(template)
+    homography = refine_homography(pixels, blank, coarse)
+    source, target = source[keep], target[keep]
+    projected = cv2.perspectiveTransform(source.reshape(-1, 1, 2), homography).reshape(-1, 2)
+    errors = np.linalg.norm(projected - target, axis=1)
+    inliers = errors < 4.0
+    residual = float(np.median(errors[inliers])) if inliers.any() else 1e9
+    return Registration(homography, int(inliers.sum()), residual)
+
+
+def refine_homography(pixels: np.ndarray, blank: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+    """Refine a coarse page→template transform by aligning the whole images (ECC), coarse to fine.
+
+    Feature matches on a form are few and repetitive; the ruling and labels as a whole pin the page down to a
+    fraction of a pixel, and a homography takes up a photo's perspective.
+    """
+    homography = coarse.astype(np.float32)
+    for scale in (0.25, 0.5):
+        to_small = np.diag([scale, scale, 1]).astype(np.float32)
+        blank_small = cv2.GaussianBlur(cv2.resize(blank, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
+                                       (5, 5), 0)
+        page_small = cv2.GaussianBlur(cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
+                                      (5, 5), 0)
+        # ECC's warp maps template coordinates to input coordinates: the inverse of page→template.
+        warp = (to_small @ np.linalg.inv(homography) @ np.linalg.inv(to_small)).astype(np.float32)
+        warp /= warp[2, 2]
+        try:
+            _, warp = cv2.findTransformECC(blank_small, page_small, warp, cv2.MOTION_HOMOGRAPHY,
+                                           (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 1)
+        except cv2.error:
+            return coarse if scale == 0.25 else homography.astype(np.float64)
+        homography = np.linalg.inv(np.linalg.inv(to_small) @ warp @ to_small)
+        homography = (homography / homography[2, 2]).astype(np.float32)
+    return homography.astype(np.float64)
 
 
 def warp_to_template(pixels: np.ndarray, registration: Registration, template: Template) -> np.ndarray:
