@@ -1,0 +1,1 @@
+"""The ledger: the single source of truth for where every form is (database models, states, queries)."""

@@ -1,0 +1,135 @@
+"""Ledger tables: batch ─< scan file ─< form ─< field value, and the transition audit trail."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+                        UniqueConstraint)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ledger.states import FormState, utc_now
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite keeps no offset, so it stores naive UTC and gets it back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the ledger stores timezone-aware datetimes only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+STATE_TYPE = Enum(FormState, native_enum=False, length=16, validate_strings=True,
+                  values_callable=lambda states: [s.value for s in states])
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    label: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(1000))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    scan_files: Mapped[list[ScanFile]] = relationship(back_populates="batch", order_by="ScanFile.id")
+    forms: Mapped[list[Form]] = relationship(back_populates="batch", order_by="Form.id")
+
+
+class ScanFile(Base):
+    __tablename__ = "scan_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(500))
+    archived_path: Mapped[str] = mapped_column(String(1000))  # relative to the archive root, POSIX separators
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    page_count: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+    batch: Mapped[Batch] = relationship(back_populates="scan_files")
+    forms: Mapped[list[Form]] = relationship(back_populates="scan_file", order_by="Form.page")
+
+
+class Form(Base):
+    __tablename__ = "forms"
+    __table_args__ = (
+        UniqueConstraint("scan_file_id", "page", name="uq_forms_scan_file_page"),
+        Index("ix_forms_state_claimed_at", "state", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    scan_file_id: Mapped[int] = mapped_column(ForeignKey("scan_files.id"))
+    page: Mapped[int] = mapped_column(Integer)  # 1-based
+    form_id: Mapped[str | None] = mapped_column(String(100))  # template id; None when not recognised
+    template_version: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[FormState] = mapped_column(STATE_TYPE)
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    read_json: Mapped[str | None] = mapped_column(Text)
+    # Unique where set: NULLs never collide, on SQLite and PostgreSQL alike.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    entry_receipt: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    # Optimistic lock: a flush over a row another process changed meanwhile fails instead of overwriting it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    batch: Mapped[Batch] = relationship(back_populates="forms")
+    scan_file: Mapped[ScanFile] = relationship(back_populates="forms")
+    fields: Mapped[list[FieldValue]] = relationship(back_populates="form", order_by="FieldValue.id",
+                                                    cascade="all, delete-orphan")
+    transitions: Mapped[list[Transition]] = relationship(back_populates="form", order_by="Transition.id")
+
+    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+
+
+class FieldValue(Base):
+    __tablename__ = "field_values"
+    __table_args__ = (UniqueConstraint("form_pk", "name", name="uq_field_values_form_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str | None] = mapped_column(Text)  # JSON-encoded (see ledger.values)
+    confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # accepted | review | empty | corrected
+    reasons: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of reason codes
+    corrected_value: Mapped[str | None] = mapped_column(Text)  # JSON-encoded
+    corrected_by: Mapped[str | None] = mapped_column(String(200))
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    form: Mapped[Form] = relationship(back_populates="fields")
+
+
+class Transition(Base):
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    from_state: Mapped[FormState | None] = mapped_column(STATE_TYPE)  # None for the form's creation
+    to_state: Mapped[FormState] = mapped_column(STATE_TYPE)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    form: Mapped[Form] = relationship(back_populates="transitions")
