@@ -1,0 +1,349 @@
+"""Turn the engine's text for one field into the value the read-result contract promises (DESIGN.md).
+
+`normalize(kind, raw_text, spec, era_value)` gives the value and a list of short problem codes. A problem is
+something a person should look at: the value could not be made to fit its kind, or the text was changed in a way
+that might matter (a Chinese character form replaced, a known misread repaired, a name separator guessed).
+Repairs that the field's own evidence will check anyway — digit look-alikes in numeric fields, whose check digits
+and arithmetic are validated next — are made silently.
+
+Empty text gives `None` with no problem: whether a field may be empty is the validator's question, and the
+review app normalises a cleared field the same way.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import jaconv
+
+from ocr.templates import ERAS, FieldSpec
+from ocr.wareki import WarekiError, parse_wareki_text
+
+
+@dataclass
+class Normalized:
+    value: str | bool | None
+    problems: list[str] = field(default_factory=list)
+
+
+NUMERIC_KINDS = ("digits", "amount", "my_number", "corporate_number", "phone", "postal_code")
+
+
+def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value: str | None = None) -> Normalized:
+    text = raw_text or ""
+    if kind in ("era", "choice"):
+        return _normalize_option(kind, text, spec)
+    if kind == "checkbox":
+        return _normalize_checkbox(text)
+    if not text.strip() or _only_preprinted(text, spec):
+        return Normalized(None)
+    if kind in NUMERIC_KINDS:
+        return _normalize_numeric(kind, text, spec)
+    if kind == "kana":
+        return _normalize_kana(_without_preprinted(nfkc_keeping_variants(text), spec))
+    if kind == "text":
+        return _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
+    if kind == "date_wareki":
+        return _normalize_date(text, spec, era_value)
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+# --- Unicode ---------------------------------------------------------------------------------------------------
+
+def _is_cjk_compatibility_ideograph(ch: str) -> bool:
+    code = ord(ch)
+    return 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F
+
+
+def nfkc_keeping_variants(text: str) -> str:
+    """NFKC, except for CJK compatibility ideographs (e.g. 神 U+FA19): NFKC would replace the variant written."""
+    if not any(_is_cjk_compatibility_ideograph(ch) for ch in text):
+        return unicodedata.normalize("NFKC", text)
+    pieces: list[str] = []
+    run: list[str] = []
+    for ch in text:
+        if _is_cjk_compatibility_ideograph(ch):
+            pieces.append(unicodedata.normalize("NFKC", "".join(run)))
+            pieces.append(ch)
+            run = []
+        else:
+            run.append(ch)
+    pieces.append(unicodedata.normalize("NFKC", "".join(run)))
+    return "".join(pieces)
+
+
+def _single_spaces(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _only_preprinted(text: str, spec: FieldSpec | None) -> bool:
+    """The engine read nothing but the blank form's own text, e.g. 「令和　年　月　日」 or 「円」."""
+    if spec is None or not spec.preprinted_text:
+        return False
+    printed = set(unicodedata.normalize("NFKC", spec.preprinted_text)) - {" "}
+    read = set(unicodedata.normalize("NFKC", text)) - {" "}
+    return read <= printed
+
+
+def _without_preprinted(text: str, spec: FieldSpec | None) -> str:
+    """Drop the blank form's own text (e.g. 〒 or 円) where the engine read it at either end of the box."""
+    if spec is None or not spec.preprinted_text:
+        return text
+    for piece in unicodedata.normalize("NFKC", spec.preprinted_text).split():
+        stripped = text.strip()
+        if stripped.startswith(piece):
+            text = stripped[len(piece):]
+        elif stripped.endswith(piece):
+            text = stripped[: -len(piece)]
+    return text
+
+
+# --- numeric kinds ---------------------------------------------------------------------------------------------
+
+# What the engine reads for a digit when it decodes freely. Only applied inside numeric fields.
+DIGIT_LOOKALIKES = {
+    "O": "0", "o": "0", "D": "0", "Q": "0", "〇": "0", "○": "0",
+    "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
+    "Z": "2", "z": "2",
+    "S": "5", "s": "5",
+    "b": "6", "G": "6",
+    "B": "8",
+    "g": "9", "q": "9",
+}
+_MINUS_SIGNS = "△▲-−‐ー―"
+_DASHES = "-−‐ー―一"
+# Yen marks, 金…也, and the filler stars some people write around an amount.
+_AMOUNT_DECORATION = re.compile(r"^[¥\\金*※]+|[円也*※]+$")
+_SEPARATORS_IN_NUMBERS = ",.、。'`"
+
+
+def _normalize_numeric(kind: str, text: str, spec: FieldSpec | None) -> Normalized:
+    text = nfkc_keeping_variants(text)
+    boxed = bool(spec and spec.cells)
+    if spec and spec.preprinted_text:
+        for ch in unicodedata.normalize("NFKC", spec.preprinted_text):
+            if not ch.isdigit() and not ch.isspace():
+                text = text.replace(ch, "")
+    text = re.sub(r"\s+", "", text)
+    if kind == "amount":
+        return _normalize_amount(text, spec, boxed)
+    if kind == "postal_code":
+        return _normalize_postal_code(text)
+    if kind == "phone":
+        return _normalize_phone(text)
+    digits = _digits_with_lookalikes(re.sub(f"[{re.escape(_DASHES + _SEPARATORS_IN_NUMBERS)}]", "", text), boxed)
+    if not digits:
+        return Normalized(None, ["not_digits"])
+    problems = [] if digits.isdigit() else ["not_digits"]
+    expected = {"my_number": 12, "corporate_number": 13}.get(kind)
+    if expected is not None and len(digits) != expected:
+        problems.append("wrong_length")
+    elif expected is None and spec and spec.cells and len(digits) > spec.cells:
+        problems.append("wrong_length")
+    return Normalized(digits + _suffix(spec) if not problems else digits, problems)
+
+
+def _digits_with_lookalikes(text: str, boxed: bool) -> str:
+    if boxed:
+        # In a row of printed cells a "|" or bracket is a cell line, not a 1.
+        text = re.sub(r"[|\[\]]", "", text)
+    return "".join(DIGIT_LOOKALIKES.get(ch, ch) for ch in text)
+
+
+def _suffix(spec: FieldSpec | None) -> str:
+    return spec.preprinted_suffix if spec and spec.preprinted_suffix else ""
+
+
+def _normalize_amount(text: str, spec: FieldSpec | None, boxed: bool) -> Normalized:
+    text = _AMOUNT_DECORATION.sub("", text)
+    negative = bool(text) and text[0] in _MINUS_SIGNS
+    if negative:
+        text = text[1:]
+    # A trailing dash closes an amount ("1,234-"), as a stop mark against additions.
+    text = text.rstrip(_DASHES)
+    suffix = _suffix(spec)
+    if suffix and spec and spec.preprinted_text and suffix in spec.preprinted_text and text.endswith(suffix):
+        text = text[: -len(suffix)]  # the printed suffix sits inside the box and was read with the digits
+    # Commas are often read as periods; yen amounts have no decimals, so both are separators.
+    digits = _digits_with_lookalikes(re.sub(f"[{re.escape(_SEPARATORS_IN_NUMBERS)}]", "", text), boxed)
+    if not digits:
+        return Normalized(None, ["not_digits"])
+    if not digits.isdigit():
+        return Normalized(("-" if negative else "") + digits, ["not_digits"])
+    digits = (digits + suffix).lstrip("0") or "0"
+    problems = []
+    if spec and spec.cells and len(digits) > spec.cells + len(suffix):
+        problems.append("wrong_length")
+    return Normalized("-" + digits if negative and digits != "0" else digits, problems)
+
+
+def _normalize_postal_code(text: str) -> Normalized:
+    text = text.lstrip("〒")
+    digits = _digits_with_lookalikes(re.sub(f"[{re.escape(_DASHES)}]", "", text), boxed=False)
+    if not digits.isdigit():
+        return Normalized(digits or None, ["not_digits"])
+    if len(digits) != 7:
+        return Normalized(digits, ["wrong_length"])
+    return Normalized(f"{digits[:3]}-{digits[3:]}")
+
+
+def _normalize_phone(text: str) -> Normalized:
+    """Digits with the writer's grouping kept as ASCII hyphens: "(043)245-5111" → "043-245-5111"."""
+    text = re.sub(r"^(?:TEL|Tel|tel|電話)[:.]?", "", text)
+    text = re.sub(r"^\((\d+)\)", r"\1-", text)
+    text = re.sub(r"[()]", "-", text)
+    text = re.sub(f"[{re.escape(_DASHES)}]+", "-", text).strip("-")
+    grouped = "".join(DIGIT_LOOKALIKES.get(ch, ch) for ch in text)
+    digits = grouped.replace("-", "")
+    if not digits.isdigit():
+        return Normalized(grouped or None, ["not_digits"])
+    if not digits.startswith("0") or not 10 <= len(digits) <= 11:
+        return Normalized(grouped, ["wrong_length" if digits.startswith("0") else "not_phone"])
+    return Normalized(grouped)
+
+
+# --- kana ------------------------------------------------------------------------------------------------------
+
+_KATAKANA = "ァ-ヺ"
+_KANA_OK = re.compile(f"[{_KATAKANA}ー・ ]+")
+# Small vowels and ャュョヮ only follow these in Japanese (and loan-word) readings; サィトウ is a misread サイトウ.
+_SMALL_KANA_FOLLOWS = {
+    "ァ": "ファヴツクグウ", "ィ": "フヴテデウスズツクグト", "ゥ": "トドフクヴ", "ェ": "フヴシジチツウイクグテデ",
+    "ォ": "フヴツウクグ", "ャ": "キギシジチヂニヒビピミリテデフヴ", "ュ": "キギシジチヂニヒビピミリテデフヴ",
+    "ョ": "キギシジチヂニヒビピミリフヴ", "ヮ": "クグ",
+}
+
+
+def _normalize_kana(text: str) -> Normalized:
+    problems: list[str] = []
+    text = jaconv.hira2kata(jaconv.h2z(text, kana=True, ascii=False, digit=False))
+    # In a reading, ヶ and ヵ are never right: the engine confuses them with ケ and カ.
+    text = text.replace("ヶ", "ケ").replace("ヵ", "カ")
+    text = _long_vowel_marks_between_kana(text)
+    text = _single_spaces(text)
+    separated = _separator_read_as_long_vowel(text)
+    if separated != text:
+        text = separated
+        problems.append("kana_separator_guessed")
+    if not _KANA_OK.fullmatch(text):
+        problems.append("not_kana")
+    if _has_misplaced_small_kana(text):
+        problems.append("small_kana_suspicious")
+    return Normalized(text, problems)
+
+
+def _long_vowel_marks_between_kana(text: str) -> str:
+    """コ一ポ → コーポ: a dash or kanji 一 after katakana is the long-vowel mark."""
+    return re.sub(f"(?<=[{_KATAKANA}])[一\\-−‐―—]", "ー", text)
+
+
+def _separator_read_as_long_vowel(text: str) -> str:
+    """イトウータカシー → イトウ タカシ: the study's misread of a full-width space between the names.
+
+    Only when the shape is unmistakable: no space at all, a trailing ー (names almost never end in one
+    in this position), and exactly one other ー with kana on both sides.
+    """
+    if " " in text or not text.endswith("ー"):
+        return text
+    body = text[:-1]
+    if body.count("ー") != 1:
+        return text
+    family, given = body.split("ー")
+    if len(family) >= 2 and len(given) >= 2 and not family.endswith("ー"):
+        return f"{family} {given}"
+    return text
+
+
+def _has_misplaced_small_kana(text: str) -> bool:
+    for previous, ch in zip(" " + text, text):
+        allowed_after = _SMALL_KANA_FOLLOWS.get(ch)
+        if allowed_after is not None and previous not in allowed_after:
+            return True
+    return False
+
+
+# --- free text -------------------------------------------------------------------------------------------------
+
+# Chinese character forms the engine writes where Japanese has its own. Only forms that a Japanese writer would
+# not normally use; variants that really are written (髙, 﨑, 邊, 濵, …) are deliberately absent. The 旧字体 here
+# (徵 穗 惠 黑) can be written in a name, which is why every replacement is a problem a person confirms.
+CHINESE_FORMS = {
+    "徵": "徴", "穗": "穂", "惠": "恵", "黑": "黒",
+    "爱": "愛", "岛": "島", "东": "東", "门": "門", "马": "馬", "间": "間", "长": "長", "县": "県", "书": "書",
+    "车": "車", "华": "華", "业": "業", "义": "義", "张": "張", "陈": "陳", "刘": "劉", "杨": "楊", "赵": "趙",
+    "吴": "呉", "冈": "岡", "桥": "橋", "滨": "浜", "仓": "倉", "园": "園", "绿": "緑", "纪": "紀", "织": "織",
+    "线": "線", "给": "給", "经": "経", "续": "続", "纳": "納", "额": "額", "养": "養", "务": "務", "员": "員",
+    "职": "職", "报": "報", "动": "動", "发": "発", "证": "証", "认": "認", "边": "辺", "达": "達", "远": "遠",
+    "进": "進", "运": "運", "连": "連", "过": "過", "铁": "鉄", "银": "銀", "锦": "錦", "镰": "鎌", "阳": "陽",
+    "际": "際", "陆": "陸", "鸟": "鳥", "齐": "斉", "实": "実", "宫": "宮", "对": "対", "师": "師", "归": "帰",
+    "户": "戸", "树": "樹", "样": "様", "泽": "沢", "济": "済", "满": "満", "现": "現", "电": "電", "种": "種",
+    "积": "積", "笔": "筆", "组": "組", "细": "細", "终": "終", "缘": "縁", "网": "網", "脑": "脳", "荣": "栄",
+    "药": "薬", "见": "見", "观": "観", "计": "計", "记": "記", "设": "設", "调": "調", "贝": "貝", "负": "負",
+    "财": "財", "费": "費", "资": "資", "轮": "輪", "邮": "郵", "铃": "鈴", "闻": "聞", "须": "須", "顺": "順",
+    "预": "預", "领": "領", "题": "題", "风": "風", "飞": "飛", "馆": "館", "鱼": "魚", "鲜": "鮮",
+}
+# Misreads that are wrong only in context: 干 is a real character (干潟), but not in 千葉 or 八千代.
+KNOWN_MISREADS = {
+    "干葉": "千葉", "干代": "千代", "干歳": "千歳", "干住": "千住", "干里": "千里", "干駄": "千駄",
+    "干尋": "千尋", "干秋": "千秋", "干春": "千春", "干恵": "千恵", "干夏": "千夏", "干佳": "千佳", "干鶴": "千鶴",
+    "丁日": "丁目",
+}
+
+
+def _normalize_text(text: str) -> Normalized:
+    problems: list[str] = []
+    text = _single_spaces(text)
+    replaced = "".join(CHINESE_FORMS.get(ch, ch) for ch in text)
+    if replaced != text:
+        problems.append("chinese_variant")
+        text = replaced
+    repaired = text
+    for wrong, right in KNOWN_MISREADS.items():
+        repaired = repaired.replace(wrong, right)
+    # コ一ポ: kanji 一 between two katakana is the long-vowel mark.
+    repaired = re.sub(f"(?<=[{_KATAKANA}])一(?=[{_KATAKANA}])", "ー", repaired)
+    if repaired != text:
+        problems.append("known_misread")
+        text = repaired
+    return Normalized(text, problems)
+
+
+# --- dates, marks ----------------------------------------------------------------------------------------------
+
+def _normalize_date(text: str, spec: FieldSpec | None, era_value: str | None) -> Normalized:
+    era = era_value or (spec.era if spec else None)
+    try:
+        return Normalized(parse_wareki_text(text, era).isoformat())
+    except WarekiError as error:
+        if era is None and "no era" in str(error):
+            return Normalized(None, ["era_missing"])
+        return Normalized(None, ["bad_date"])
+
+
+def _normalize_option(kind: str, text: str, spec: FieldSpec | None) -> Normalized:
+    chosen = text.strip()
+    if not chosen:
+        return Normalized(None)
+    options = list(spec.options or []) if spec else []
+    if not options and kind == "era":
+        options = list(ERAS)
+    labels = spec.printed_option_labels() if spec and spec.options else options
+    if chosen in options:
+        return Normalized(chosen)
+    if chosen in labels:
+        return Normalized(options[labels.index(chosen)])
+    return Normalized(None, ["not_an_option"])
+
+
+_TICKED = {"true", "1", "yes", "on", "x", "✓", "✔", "レ", "☑", "☒", "■", "●", "○", "〇"}
+_UNTICKED = {"false", "0", "no", "off", "", "□", "☐"}
+
+
+def _normalize_checkbox(text: str) -> Normalized:
+    key = unicodedata.normalize("NFKC", text).strip().lower()
+    if key in _TICKED:
+        return Normalized(True)
+    if key in _UNTICKED:
+        return Normalized(False)
+    return Normalized(None, ["not_checkbox"])
