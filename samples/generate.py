@@ -54,7 +54,7 @@ def write_page(page: GeneratedPage, out_dir: Path, stem: str) -> Path:
     image_path = out_dir / f"{stem}{suffix}"
     save_kwargs = {"dpi": page.image.info.get("dpi", (200, 200))}
     if suffix == ".jpg":
-        save_kwargs["quality"] = 90
+        save_kwargs["quality"] = SCAN_PROFILES[page.truth["profile"]].jpeg_quality
     if suffix == ".tif":
         save_kwargs["compression"] = "group4"
     page.image.save(image_path, **save_kwargs)
@@ -63,10 +63,22 @@ def write_page(page: GeneratedPage, out_dir: Path, stem: str) -> Path:
     return image_path
 
 
+def blank_separator_page(dpi: int = 200) -> GeneratedPage:
+    """The empty sheet a clerk puts between bundles: an A4 page with scanner noise and nothing on it."""
+    import numpy as np
+
+    width, height = round(297 * dpi / 25.4), round(210 * dpi / 25.4)
+    noise = np.random.default_rng(dpi).normal(247, 3, (height, width))
+    image = Image.fromarray(np.clip(noise, 0, 255).astype("uint8"))
+    image.info["dpi"] = (dpi, dpi)
+    return GeneratedPage(image, {"form_id": None, "blank": True})
+
+
 def write_bundle_pdf(pages: list[GeneratedPage], path: Path) -> Path:
     """Several pages in one PDF, as a multifunction printer's scan-to-folder writes them; truth lists each page."""
     images = [p.image.convert("L") for p in pages]
     dpi = pages[0].image.info.get("dpi", (200, 200))[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:], resolution=dpi)
     truth = {"source": path.name, "pages": [dict(p.truth, page=i + 1) for i, p in enumerate(pages)]}
     path.with_suffix(".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
