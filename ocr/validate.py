@@ -1,0 +1,153 @@
+"""Evidence about a field's value beyond the engine's score: check digits, ranges, dates, arithmetic between fields.
+
+The study found the engine's score does not separate right reads from wrong ones; these checks do. Each returns
+short reason codes, empty when the value passes. Values are the normalised ones (`ocr.normalize`): strings of
+ASCII digits, ISO dates, booleans, or None.
+
+Validator names a template may list in a field's `validators`:
+  my_number_check_digit, corporate_number_check_digit   the number's check digit (reason `check_digit`)
+  allow_negative                                        an amount that may be negative (a loss, a refund)
+  max_amount:<yen>                                      an amount's plausible ceiling (default 1億, forms.md §1.3)
+  range:<low>:<high>                                    digits or amount within [low, high] (`out_of_range`)
+  birth_date                                            a date not in the future (also when the label says 生年月日)
+A name not in this list gives the reason `unknown_validator:<name>`, so a typo sends fields to a person instead of
+passing silently.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from ocr.checkdigits import is_valid_corporate_number, is_valid_my_number
+from ocr.templates import FieldSpec, Template
+
+DEFAULT_MAX_AMOUNT = 100_000_000  # 1億: above this a personal tax amount is absurd and goes to a person
+EARLIEST_DATE = date(1900, 1, 1)
+# No date on these forms lies further ahead than a planned payment or a change announced in advance.
+LATEST_DAYS_AHEAD = 366
+
+_CHECK_DIGITS = {
+    "my_number_check_digit": is_valid_my_number,
+    "corporate_number_check_digit": is_valid_corporate_number,
+}
+_FLAG_VALIDATORS = {"allow_negative", "birth_date"}
+_PARAMETER_COUNTS = {"max_amount": 1, "range": 2}
+
+
+def validate_field(spec: FieldSpec, value: object, *, today: date | None = None) -> list[str]:
+    if value is None or value == "":
+        return ["required_missing"] if spec.required else []
+    reasons: list[str] = []
+    reasons += _unknown_validators(spec)
+    for name, is_valid in _CHECK_DIGITS.items():
+        if name in spec.validators and not is_valid(str(value)):
+            reasons.append("check_digit")
+    if spec.kind == "amount":
+        reasons += _amount_reasons(spec, value)
+    elif spec.kind == "digits":
+        reasons += _digits_reasons(spec, value)
+    elif spec.kind == "date_wareki":
+        reasons += _date_reasons(spec, value, today or date.today())
+    elif spec.kind in ("era", "choice"):
+        if spec.options and value not in spec.options:
+            reasons.append("out_of_range")
+    return reasons
+
+
+def _unknown_validators(spec: FieldSpec) -> list[str]:
+    unknown = []
+    for name in spec.validators:
+        base = name.split(":", 1)[0]
+        if name in _CHECK_DIGITS or name in _FLAG_VALIDATORS:
+            continue
+        parameters = _parameters(spec, base) if base in _PARAMETER_COUNTS else None
+        if parameters is not None and len(parameters) == _PARAMETER_COUNTS[base]:
+            continue
+        unknown.append(f"unknown_validator:{name}")
+    return unknown
+
+
+def _parameters(spec: FieldSpec, base: str) -> list[int] | None:
+    """The integers after `base:` in the field's validators, or None when absent or malformed."""
+    for name in spec.validators:
+        head, _, rest = name.partition(":")
+        if head == base:
+            try:
+                return [int(part.replace("_", "")) for part in rest.split(":")]
+            except ValueError:
+                return None
+    return None
+
+
+def as_integer(value: object) -> int | None:
+    """An int from a normalised amount or digits value ("-12000", 12000), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        body = value[1:] if value.startswith("-") else value
+        if body.isascii() and body.isdigit():
+            return int(value)
+    return None
+
+
+def _amount_reasons(spec: FieldSpec, value: object) -> list[str]:
+    amount = as_integer(value)
+    if amount is None:
+        return ["not_digits"]
+    reasons = []
+    ceiling = (_parameters(spec, "max_amount") or [DEFAULT_MAX_AMOUNT])[0]
+    if (amount < 0 and "allow_negative" not in spec.validators) or abs(amount) > ceiling:
+        reasons.append("implausible_amount")
+    reasons += _range_reasons(spec, amount)
+    return reasons
+
+
+def _digits_reasons(spec: FieldSpec, value: object) -> list[str]:
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return ["not_digits"]
+    return _range_reasons(spec, int(value))
+
+
+def _range_reasons(spec: FieldSpec, number: int) -> list[str]:
+    bounds = _parameters(spec, "range")
+    if bounds and len(bounds) == 2 and not bounds[0] <= number <= bounds[1]:
+        return ["out_of_range"]
+    return []
+
+
+def _date_reasons(spec: FieldSpec, value: object, today: date) -> list[str]:
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            return ["bad_date"]
+    is_birth_date = "birth_date" in spec.validators or "生年月日" in spec.label
+    latest = today if is_birth_date else today + timedelta(days=LATEST_DAYS_AHEAD)
+    if day < EARLIEST_DATE or day > latest:
+        return ["date_out_of_range"]
+    return []
+
+
+def validate_cross_fields(template: Template, values: dict[str, object]) -> dict[str, list[str]]:
+    """`cross_field:<rule>` for every field of each arithmetic rule that fails.
+
+    A rule whose fields are missing or not numbers is skipped: the missing field has its own reason already.
+    """
+    reasons: dict[str, list[str]] = {}
+    for rule in template.cross_field_rules:
+        target, terms = rule.parse()
+        target_value = as_integer(values.get(target))
+        term_values = [as_integer(values.get(name)) for _, name in terms]
+        if target_value is None or any(v is None for v in term_values):
+            continue
+        expected = sum(sign * v for (sign, _), v in zip(terms, term_values))  # type: ignore[operator]
+        if target_value != expected:
+            for name in [target] + [name for _, name in terms]:
+                field_reasons = reasons.setdefault(name, [])
+                reason = f"cross_field:{rule.name}"
+                if reason not in field_reasons:
+                    field_reasons.append(reason)
+    return reasons
