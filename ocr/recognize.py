@@ -1,0 +1,231 @@
+"""Text recognition of field crops (no detection: the template says where the text is).
+
+`Recognizer` is what the reading chain needs from an engine. `RapidOCRRecognizer` runs PP-OCRv6 small from the
+`rapidocr` wheel on onnxruntime, and adds charset-restricted decoding: for a numeric field only the allowed
+classes (and the CTC blank) take part in the greedy decode, so an "O" the model half-believes becomes the "0" the
+field can hold. The study measured amounts 94% → 100% exact with it.
+
+Nothing here downloads: the model path is set explicitly to the file inside the wheel, and the character list
+comes from the model's own metadata.
+"""
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    score: float
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    name: str
+
+    def recognize(self, crops: list[np.ndarray], charset: list[str | None]) -> list[Recognition]:
+        """One Recognition per crop; `charset[i]` is None for free text or the characters crop i may contain."""
+        ...
+
+
+def rapidocr_model_path() -> Path:
+    import rapidocr
+
+    return Path(rapidocr.__file__).resolve().parent / "models" / "PP-OCRv6_rec_small.onnx"
+
+
+class RapidOCRRecognizer:
+    """PP-OCRv6 small recognition through rapidocr 3.10's own preprocessing, session and CTC decoder.
+
+    One onnxruntime thread by default: the study found one thread per process, one process per core, faster.
+    """
+
+    name = "rapidocr"
+
+    def __init__(self, *, threads: int = 1, batch_size: int | None = None) -> None:
+        from rapidocr import RapidOCR
+        from rapidocr.utils.load_image import LoadImage
+
+        model_path = rapidocr_model_path()
+        if not model_path.is_file():
+            raise FileNotFoundError(f"{model_path}: the recognition model is not inside the installed rapidocr wheel")
+        params = {
+            "Global.log_level": "warning",
+            "Global.use_det": False,
+            "Global.use_cls": False,
+            "Global.use_rec": True,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "Rec.model_path": str(model_path),
+        }
+        if batch_size:
+            params["Rec.rec_batch_num"] = batch_size
+        engine = RapidOCR(params=params)
+        # rapidocr builds its TextRecognizer lazily on the first call; this is that same step, without a dummy read.
+        self._text_rec = engine._load_rec_model()
+        self._to_bgr = LoadImage()
+        self._decoder = self._text_rec.postprocess_op
+        self._characters: list[str] = list(self._decoder.character)  # [blank, …the model's characters…, " "]
+        self._foldings: dict[str, ClassFolding] = {}
+        self.model_path = model_path
+
+    def recognize(self, crops: list[np.ndarray], charset: list[str | None]) -> list[Recognition]:
+        if len(charset) != len(crops):
+            raise ValueError(f"{len(crops)} crops but {len(charset)} charsets")
+        results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
+        readable = [i for i, crop in enumerate(crops) if crop.size and min(crop.shape[:2]) >= 2]
+        images = {i: self._to_bgr(np.ascontiguousarray(crops[i])) for i in readable}
+        # Like rapidocr: sort by aspect ratio so each batch pads little, and batch.
+        order = sorted(readable, key=lambda i: images[i].shape[1] / images[i].shape[0])
+        batch_size = self._text_rec.rec_batch_num
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            probabilities = self._class_probabilities([images[i] for i in batch])
+            for row, index in enumerate(batch):
+                results[index] = self._decode(probabilities[row:row + 1], charset[index])
+        return results
+
+    def _class_probabilities(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """(batch, timesteps, classes) softmax output for images of one batch, padded to the widest."""
+        _, height, width = self._text_rec.rec_image_shape[:3]
+        max_wh_ratio = max([width / height] + [image.shape[1] / image.shape[0] for image in images])
+        batch = np.stack([self._text_rec.resize_norm_img(image, max_wh_ratio) for image in images])
+        return self._text_rec.session(batch.astype(np.float32))
+
+    def _decode(self, probabilities: np.ndarray, allowed: str | None) -> Recognition:
+        if allowed is None:
+            (text, score), = self._decoder(probabilities)[0]
+            return Recognition(text, float(score))
+        if allowed not in self._foldings:
+            self._foldings[allowed] = ClassFolding.build(self._characters, allowed)
+        return decode_restricted(probabilities[0], self._foldings[allowed])
+
+
+# --- charset-restricted CTC decoding --------------------------------------------------------------------------
+
+# Classes whose probability belongs to an allowed character when that character is allowed and they are not:
+# the model's look-alikes. Full-width forms and hiragana are folded by rule (NFKC, hiragana → katakana).
+LOOKALIKE_SOURCES = {
+    "0": "OoοΟ〇○DQ", "1": "lIiı!ｌ", "2": "Zz", "5": "Ss", "6": "bG", "8": "B", "9": "gq",
+    "カ": "力", "エ": "工", "ロ": "口", "タ": "夕", "ト": "卜", "ニ": "二", "ハ": "八", "ヘ": "へ",
+    "ー": "一-−–—―",
+}
+# Marks that carry no content in a restricted field (group separators, cell lines, spaces): when not allowed
+# their probability counts as the blank, so a comma or a cell line is dropped instead of becoming the nearest
+# digit (digits-only decoding of "1,234,500" otherwise reads "192349500").
+SEPARATOR_CLASSES = set(" 　,，.．、。-−–—―ー一'`·・:|/")
+# A space is emitted where the gap between two characters is this many times the line's usual pitch; the model
+# itself drops the space between family and given names.
+SPACE_GAP_RATIO = 1.75
+
+
+@dataclass(frozen=True)
+class ClassFolding:
+    """How the model's classes map onto the outputs of one charset. outputs[0] is the CTC blank."""
+    sources: np.ndarray  # class indices taking part
+    matrix: np.ndarray  # (len(sources), len(outputs)) one-hot: which output each source class counts for
+    outputs: tuple[str, ...]
+    spaces_allowed: bool
+
+    @classmethod
+    def build(cls, characters: Sequence[str], allowed: str) -> "ClassFolding":
+        allowed_set = set(allowed)
+        target_of = {0: ""}
+        for index, ch in enumerate(characters):
+            if index == 0:
+                continue
+            target = _fold_target(ch, allowed_set)
+            if target is not None:
+                target_of[index] = target
+        outputs = ("",) + tuple(sorted({t for t in target_of.values() if t}))
+        position = {out: i for i, out in enumerate(outputs)}
+        sources = np.array(sorted(target_of))
+        matrix = np.zeros((len(sources), len(outputs)), dtype=np.float32)
+        for row, index in enumerate(sources):
+            matrix[row, position[target_of[index]]] = 1.0
+        return cls(sources, matrix, outputs, bool(allowed_set & {" ", "\u3000"}))
+
+
+def _fold_target(ch: str, allowed: set[str]) -> str | None:
+    """The allowed character a class counts for, "" for the blank, or None when it takes no part."""
+    if ch in allowed:
+        return ch
+    compatible = unicodedata.normalize("NFKC", ch)
+    if compatible in allowed and compatible.strip():
+        return compatible
+    if "ぁ" <= ch <= "ゖ" and chr(ord(ch) + 0x60) in allowed:
+        return chr(ord(ch) + 0x60)
+    for target, sources in LOOKALIKE_SOURCES.items():
+        if ch in sources and target in allowed:
+            return target
+    if ch in SEPARATOR_CLASSES:
+        return ""
+    return None
+
+
+def decode_restricted(probabilities: np.ndarray, folding: ClassFolding) -> Recognition:
+    """CTC greedy decoding over the folded classes of one crop's (timesteps, classes) probabilities.
+
+    The score of a character is the probability the model gave it and its look-alikes, not renormalised: mass
+    the model put on characters outside the charset (a kanji in a digits box) lowers the score.
+    """
+    folded = probabilities[:, folding.sources] @ folding.matrix
+    best = folded.argmax(axis=1)
+    runs: list[tuple[str, int, int, float]] = []  # (character, first timestep, last timestep, probability)
+    previous = 0
+    for step, output in enumerate(best):
+        if output != 0 and output == previous:
+            ch, first, _, probability = runs[-1]
+            runs[-1] = (ch, first, step, probability)
+        elif output != 0:
+            runs.append((folding.outputs[output], step, step, float(folded[step, output])))
+        previous = output
+    if not runs:
+        return Recognition("", 0.0)
+    text = _text_with_gap_spaces(runs) if folding.spaces_allowed else "".join(run[0] for run in runs)
+    score = float(np.mean([run[3] for run in runs]))
+    return Recognition(text, round(min(score, 1.0), 5))
+
+
+def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:
+    centres = [(first + last) / 2 for _, first, last, _ in runs]
+    steps = np.diff(centres)
+    if len(steps) < 2:
+        return "".join(run[0] for run in runs)
+    usual = float(np.median(steps))
+    pieces = [runs[0][0]]
+    for (ch, *_), step, before in zip(runs[1:], steps, runs[:-1]):
+        if step >= SPACE_GAP_RATIO * usual and not ch.isspace() and not before[0].isspace():
+            pieces.append(" ")
+        pieces.append(ch)
+    return "".join(pieces)
+
+
+# --- registry: engines chosen by configuration ----------------------------------------------------------------
+
+RecognizerFactory = Callable[..., Recognizer]
+RECOGNIZERS: dict[str, RecognizerFactory] = {"rapidocr": RapidOCRRecognizer}
+
+
+def register_recognizer(name: str, factory: RecognizerFactory) -> None:
+    RECOGNIZERS[name] = factory
+
+
+def make_recognizer(name: str = "rapidocr", **options: object) -> Recognizer:
+    """A registered engine by name, or any class named as "package.module:ClassName" (a plug-in by configuration)."""
+    if name in RECOGNIZERS:
+        return RECOGNIZERS[name](**options)
+    if ":" in name:
+        module_name, _, attribute = name.partition(":")
+        factory = getattr(importlib.import_module(module_name), attribute)
+        recognizer = factory(**options)
+        if not isinstance(recognizer, Recognizer):
+            raise TypeError(f"{name} does not make a Recognizer (needs `name` and `recognize`)")
+        return recognizer
+    known = ", ".join(sorted(RECOGNIZERS))
+    raise ValueError(f"unknown recogniser {name!r}; registered: {known}, or give 'package.module:ClassName'")
