@@ -6,6 +6,10 @@ that might matter (a Chinese character form replaced, a known misread repaired, 
 Repairs that the field's own evidence will check anyway — digit look-alikes in numeric fields, whose check digits
 and arithmetic are validated next — are made silently.
 
+Free text drops the space between two Japanese characters (「鈴木　拓真」 → 「鈴木拓真」): the engine sees such
+spaces only now and then, so keeping them would make two reads of one form differ. Kana keeps one space between
+family and given name, which the recogniser restores from the gap.
+
 Empty text gives `None` with no problem: whether a field may be empty is the validator's question, and the
 review app normalises a cleared field the same way.
 """
@@ -206,6 +210,7 @@ def _normalize_phone(text: str) -> Normalized:
 # --- kana ------------------------------------------------------------------------------------------------------
 
 _KATAKANA = "ァ-ヺ"
+_KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々"
 _KANA_OK = re.compile(f"[{_KATAKANA}ー・ ]+")
 # Small vowels and ャュョヮ only follow these in Japanese (and loan-word) readings; サィトウ is a misread サイトウ.
 _SMALL_KANA_FOLLOWS = {
@@ -281,7 +286,8 @@ CHINESE_FORMS = {
     "积": "積", "笔": "筆", "组": "組", "细": "細", "终": "終", "缘": "縁", "网": "網", "脑": "脳", "荣": "栄",
     "药": "薬", "见": "見", "观": "観", "计": "計", "记": "記", "设": "設", "调": "調", "贝": "貝", "负": "負",
     "财": "財", "费": "費", "资": "資", "轮": "輪", "邮": "郵", "铃": "鈴", "闻": "聞", "须": "須", "顺": "順",
-    "预": "預", "领": "領", "题": "題", "风": "風", "飞": "飛", "馆": "館", "鱼": "魚", "鲜": "鮮",
+    "预": "預", "领": "領", "题": "題", "风": "風", "飞": "飛", "馆": "館", "鱼": "魚", "鲜": "鮮", "鹤": "鶴",
+    "鸭": "鴨", "鸿": "鴻", "鹰": "鷹",
 }
 # Misreads that are wrong only in context: 干 is a real character (干潟), but not in 千葉 or 八千代.
 KNOWN_MISREADS = {
@@ -293,7 +299,7 @@ KNOWN_MISREADS = {
 
 def _normalize_text(text: str) -> Normalized:
     problems: list[str] = []
-    text = _single_spaces(text)
+    text = _japanese_spacing(_single_spaces(text))
     replaced = "".join(CHINESE_FORMS.get(ch, ch) for ch in text)
     if replaced != text:
         problems.append("chinese_variant")
@@ -301,12 +307,28 @@ def _normalize_text(text: str) -> Normalized:
     repaired = text
     for wrong, right in KNOWN_MISREADS.items():
         repaired = repaired.replace(wrong, right)
-    # コ一ポ: kanji 一 between two katakana is the long-vowel mark.
-    repaired = re.sub(f"(?<=[{_KATAKANA}])一(?=[{_KATAKANA}])", "ー", repaired)
+    # A kanji or a dash inside katakana is a katakana misread (コ一ポ, コ-ポ → コーポ; コ一卜 → コート); a
+    # long-vowel mark never follows a kanji, so there it is 一 (市ーツ橋 → 市一ツ橋); J before 目 after a number is 丁.
+    repaired = re.sub(f"(?<=[{_KATAKANA}])([一ー]?)卜", r"\1ト", repaired)
+    repaired = re.sub(f"(?<=[{_KATAKANA}])[一\\-−‐―](?=[{_KATAKANA}])", "ー", repaired)
+    repaired = re.sub(f"(?<=[{_KANJI}])ー", "一", repaired)
+    repaired = re.sub(r"(?<=\d)J目", "丁目", repaired)
     if repaired != text:
         problems.append("known_misread")
         text = repaired
     return Normalized(text, problems)
+
+
+_JAPANESE = f"{_KANJI}ぁ-ゖァ-ヺー・、。「」〆"
+
+
+def _japanese_spacing(text: str) -> str:
+    """No space between two Japanese characters: 「鈴木　拓真」 → 「鈴木拓真」, 「15号 コーポ」 → 「15号コーポ」.
+
+    The engine sees a full-width space only sometimes and a half-width one almost never, so a value that kept
+    them would differ between two reads of the same form. Spaces next to Latin letters or digits stay.
+    """
+    return re.sub(f"(?<=[{_JAPANESE}]) (?=[{_JAPANESE}])", "", text)
 
 
 # --- dates, marks ----------------------------------------------------------------------------------------------

@@ -119,9 +119,12 @@ LOOKALIKE_SOURCES = {
 # their probability counts as the blank, so a comma or a cell line is dropped instead of becoming the nearest
 # digit (digits-only decoding of "1,234,500" otherwise reads "192349500").
 SEPARATOR_CLASSES = set(" 　,，.．、。-−–—―ー一'`·・:|/")
-# A space is emitted where the gap between two characters is this many times the line's usual pitch; the model
-# itself drops the space between family and given names.
-SPACE_GAP_RATIO = 1.75
+# Where a charset allows spaces, one is emitted where the step between two characters' centres is this many times
+# the line's usual step and at least SPACE_GAP_MIN_EXTRA timesteps (8 px at the model's 48 px height) more: the
+# model itself drops the space between family and given names. Within a name steps vary by ±1; a full-width space
+# adds 3-5 timesteps.
+SPACE_GAP_RATIO = 1.5
+SPACE_GAP_MIN_EXTRA = 2
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,12 @@ def decode_restricted(probabilities: np.ndarray, folding: ClassFolding) -> Recog
     the model put on characters outside the charset (a kanji in a digits box) lowers the score.
     """
     folded = probabilities[:, folding.sources] @ folding.matrix
-    best = folded.argmax(axis=1)
+    return greedy_ctc(folded, folding.outputs, gap_spaces=folding.spaces_allowed)
+
+
+def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool) -> Recognition:
+    """Best class per timestep, repeats merged, blanks (class 0) dropped; the score is the mean of the chosen."""
+    best = scores.argmax(axis=1)
     runs: list[tuple[str, int, int, float]] = []  # (character, first timestep, last timestep, probability)
     previous = 0
     for step, output in enumerate(best):
@@ -183,11 +191,11 @@ def decode_restricted(probabilities: np.ndarray, folding: ClassFolding) -> Recog
             ch, first, _, probability = runs[-1]
             runs[-1] = (ch, first, step, probability)
         elif output != 0:
-            runs.append((folding.outputs[output], step, step, float(folded[step, output])))
+            runs.append((outputs[output], step, step, float(scores[step, output])))
         previous = output
     if not runs:
         return Recognition("", 0.0)
-    text = _text_with_gap_spaces(runs) if folding.spaces_allowed else "".join(run[0] for run in runs)
+    text = _text_with_gap_spaces(runs) if gap_spaces else "".join(run[0] for run in runs)
     score = float(np.mean([run[3] for run in runs]))
     return Recognition(text, round(min(score, 1.0), 5))
 
@@ -200,7 +208,8 @@ def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:
     usual = float(np.median(steps))
     pieces = [runs[0][0]]
     for (ch, *_), step, before in zip(runs[1:], steps, runs[:-1]):
-        if step >= SPACE_GAP_RATIO * usual and not ch.isspace() and not before[0].isspace():
+        wide = step >= SPACE_GAP_RATIO * usual and step >= usual + SPACE_GAP_MIN_EXTRA
+        if wide and not ch.isspace() and not before[0].isspace():
             pieces.append(" ")
         pieces.append(ch)
     return "".join(pieces)

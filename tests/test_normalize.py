@@ -162,7 +162,10 @@ def test_kana_problems():
     ("  株式会社　ＡＢＣ商事 ", "株式会社 ABC商事"),
     ("ｶﾌﾞｼｷｶﾞｲｼｬ", "カブシキガイシャ"),
     ("㈱山田製作所", "(株)山田製作所"),
-    ("山田  太郎", "山田 太郎"),
+    ("山田  太郎", "山田太郎"),
+    ("鈴木　拓真", "鈴木拓真"),
+    ("千葉市中央区1丁目2番3号 コーポ千葉101", "千葉市中央区1丁目2番3号コーポ千葉101"),
+    ("ABC  Corp 千葉支店", "ABC Corp 千葉支店"),
     ("干潟", "干潟"),
 ])
 def test_text_plain(raw, expected):
@@ -175,6 +178,7 @@ def test_text_plain(raw, expected):
     ("穗積", "穂積"),
     ("惠子", "恵子"),
     ("広岛", "広島"),
+    ("横浜市鹤見区", "横浜市鶴見区"),
 ])
 def test_text_chinese_forms_are_replaced_and_reported(raw, expected):
     assert normalize("text", raw) == Normalized(expected, ["chinese_variant"])
@@ -185,6 +189,10 @@ def test_text_chinese_forms_are_replaced_and_reported(raw, expected):
     ("八干代市", "八千代市"),
     ("中央区3丁日", "中央区3丁目"),
     ("コ一ポ山田", "コーポ山田"),
+    ("八王子市ーツ橋4丁目", "八王子市一ツ橋4丁目"),
+    ("コ-ポ浅草橋", "コーポ浅草橋"),
+    ("土呂部コ一卜044", "土呂部コート044"),
+    ("日光2J目13番10号", "日光2丁目13番10号"),
 ])
 def test_text_known_misreads_are_repaired_and_reported(raw, expected):
     assert normalize("text", raw) == Normalized(expected, ["known_misread"])

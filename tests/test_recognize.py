@@ -189,3 +189,23 @@ def test_registry(monkeypatch):
     assert isinstance(make_recognizer("ocr.recognize:RapidOCRRecognizer"), Recognizer)
     with pytest.raises(TypeError):
         make_recognizer("pathlib:PurePath")
+
+
+def test_gap_space_only_where_the_gap_is_clearly_wider():
+    from ocr.recognize import greedy_ctc
+
+    outputs = ["", "サ", "ト", "ウ", "ケ", "ン", "タ", " "]
+
+    def scores_at(steps: dict[int, int], length: int = 30) -> np.ndarray:
+        scores = np.zeros((length, len(outputs)))
+        scores[:, 0] = 1.0
+        for step, output in steps.items():
+            scores[step] = 0.0
+            scores[step, output] = 1.0
+        return scores
+
+    spaced = scores_at({2: 1, 6: 2, 10: 3, 18: 4, 22: 5, 26: 6})  # a gap of 8 timesteps among steps of 4
+    assert greedy_ctc(spaced, outputs, gap_spaces=True).text == "サトウ ケンタ"
+    assert greedy_ctc(spaced, outputs, gap_spaces=False).text == "サトウケンタ"
+    uneven = scores_at({2: 1, 6: 2, 11: 3, 15: 4, 18: 5, 23: 6})  # steps of 3 to 5: handwriting, no space
+    assert greedy_ctc(uneven, outputs, gap_spaces=True).text == "サトウケンタ"
