@@ -1,12 +1,16 @@
 """Text recognition of field crops (no detection: the template says where the text is).
 
 `Recognizer` is what the reading chain needs from an engine. `RapidOCRRecognizer` runs PP-OCRv6 small from the
-`rapidocr` wheel on onnxruntime, and adds charset-restricted decoding: for a numeric field only the allowed
-classes (and the CTC blank) take part in the greedy decode, so an "O" the model half-believes becomes the "0" the
-field can hold. The study measured amounts 94% → 100% exact with it.
+`rapidocr` wheel on onnxruntime through rapidocr's own preprocessing and session, and adds charset-restricted
+decoding: for a field with a charset, the model's classes are folded onto the allowed characters before the CTC
+greedy decode — look-alikes count for their character (O for 0, 力 for カ), separators and cell lines count as the
+blank, everything else takes no part — so an "O" the model half-believes becomes the "0" the field can hold, and
+a comma is dropped rather than forced into a digit. The study measured amounts 94% → 100% exact with digits-only
+decoding. Free text (charset None) uses rapidocr's normal decoder unchanged.
 
 Nothing here downloads: the model path is set explicitly to the file inside the wheel, and the character list
-comes from the model's own metadata.
+comes from the model's own metadata. About 15-20 ms a crop on one onnxruntime thread, with or without a charset
+(the decode itself is < 0.1 ms); a 13-cell boxed row about 45 ms.
 """
 from __future__ import annotations
 
