@@ -111,46 +111,47 @@ def parse_fault_spec(spec: str | None) -> FaultSpec:
 
 
 class FaultInjector:
-    """Draws faults from one seeded RNG so that a run with a seed can be replayed; counts what it injected."""
+    """Draws faults from seeded RNGs so that a run with a seed can be replayed; counts what it injected.
+
+    Each (fault, "METHOD path") pair has its own RNG: a browser loads frames in parallel, and one shared RNG
+    would hand out its draws in whatever order the requests happened to arrive.
+    """
 
     def __init__(self, spec: FaultSpec, seed: int | None = None) -> None:
         self.spec = spec
-        self._rng = random.Random(seed)
+        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**63)
+        self._rngs: dict[tuple[str, str], random.Random] = {}
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
 
-    def _draw(self, rate: float) -> bool:
+    def _draw(self, fault: str, request_key: str, rate: float) -> bool:
         if rate <= 0.0:
             return False
         with self._lock:
-            return self._rng.random() < rate
+            rng = self._rngs.get((fault, request_key))
+            if rng is None:
+                rng = self._rngs[(fault, request_key)] = random.Random(f"{self._seed}:{fault}:{request_key}")
+            hit = rng.random() < rate
+            if hit:
+                self.counts[fault] += 1
+            return hit
 
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self.counts[name] += 1
+    def unavailable(self, request_key: str) -> bool:
+        return self._draw("503", request_key, self.spec.unavailable_rate)
 
-    def unavailable(self) -> bool:
-        hit = self._draw(self.spec.unavailable_rate)
-        if hit:
-            self._count("503")
-        return hit
-
-    def delay_seconds(self) -> float:
+    def delay_seconds(self, request_key: str) -> float:
         slow = self.spec.slow
-        if slow is None or not self._draw(slow.rate):
+        if slow is None or not self._draw("slow", request_key, slow.rate):
             return 0.0
-        self._count("slow")
         return slow.seconds
 
-    def record_locked(self) -> bool:
-        hit = self._draw(self.spec.lock_rate)
-        if hit:
-            self._count("lock")
-        return hit
+    def record_locked(self, request_key: str) -> bool:
+        return self._draw("lock", request_key, self.spec.lock_rate)
 
     def in_maintenance(self, now: datetime) -> bool:
         window = self.spec.maintenance
         hit = window is not None and window.covers(now.time())
         if hit:
-            self._count("maintenance")
+            with self._lock:
+                self.counts["maintenance"] += 1
         return hit

@@ -126,8 +126,7 @@ def menu(request: Request) -> Response:
         if session.state != "live":
             return _not_logged_in(conn, session)
         token = accounts.issue_token(conn, session.session_id, time.time())
-        return render("menu.html", title="メニュー", screen_id="MNU0001", user_name=session.display_name,
-                      token=token)
+        return render("menu.html", title="メニュー", screen_id="", user_name=None, token=token)
 
 
 @router.get("/top")
@@ -167,7 +166,7 @@ async def entry_submit(request: Request) -> Response:
         if not accounts.consume_token(conn, form.get("hidToken"), session.session_id, time.time()):
             return _bad_token()
         values = {name: form.get(name, "") for name in INPUT_NAMES}
-        if sim.faults.record_locked():
+        if sim.faults.record_locked("POST /ido/entry"):
             return _entry_page(conn, session, values, message=MSG_RECORD_LOCKED)
         checked = check_entry(form)
         if checked.record is None:

@@ -40,10 +40,10 @@ def _install_fault_middleware(app: FastAPI, faults: FaultInjector) -> None:
             message = (f"ただいま夜間バッチ処理中のため、オンライン業務はご利用いただけません"
                        f"（{window.start:%H:%M}～{window.end:%H:%M}）。")
             return render("unavailable.html", status_code=503, message=message)
-        if faults.unavailable():
+        if faults.unavailable(f"{request.method} {request.url.path}"):
             return render("unavailable.html", status_code=503,
                           message="The server is temporarily unable to service your request. Please try again later.")
-        delay = faults.delay_seconds()
+        delay = faults.delay_seconds(f"{request.method} {request.url.path}")
         if delay:
             await asyncio.sleep(delay)
         return await call_next(request)

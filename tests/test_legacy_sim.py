@@ -210,6 +210,15 @@ def test_idle_session_expires_to_the_login_page(db_path: Path) -> None:
     assert 'id="frmLogin"' in html and "セッションの有効期限が切れました" in html
 
 
+def test_expire_fault_ends_a_busy_session(db_path: Path) -> None:
+    with sim_client(db_path, SimSettings(faults=parse_fault_spec("expire=0.4"))) as client:
+        login(client)
+        for _ in range(3):
+            assert 'id="frmIdoNyuryoku"' in sjis(client.get("/ido/entry"))
+        time.sleep(0.5)
+        assert "セッションの有効期限が切れました" in sjis(client.get("/ido/entry"))
+
+
 def test_fault_spec_parses_every_fault_and_refuses_nonsense() -> None:
     spec = parse_fault_spec("503=0.1,slow=0.05:3,expire=60,lock=0.02,maintenance=02:00-03:00")
     assert spec.unavailable_rate == 0.1 and spec.slow == SlowFault(0.05, 3.0)
