@@ -1,7 +1,9 @@
-"""The robot against legacy_sim end to end: real Debian chromium, a real uvicorn on a free port, a real SQLite file."""
+"""The robot against legacy_sim end to end (real Debian chromium, a real uvicorn on a free port, a real SQLite
+file), and the robot's screen map and value conversion on their own."""
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +15,12 @@ from legacy_sim.faults import parse_fault_spec
 from legacy_sim.server import RunningSim, running_sim
 from legacy_sim.settings import SimSettings
 from robots.entry import EntryRequest, enter_forms
+from robots.legacy_values import prepare_form
+from robots.masking import mask, scrub
 from robots.retry import RetryPolicy
-from robots.screen_map import DEFAULT_SCREEN_MAP
+from robots.screen_map import DEFAULT_SCREEN_MAP, ScreenMapError, load_screen_map
 
-pytestmark = pytest.mark.browser
+browser = pytest.mark.browser
 
 CREDENTIALS = ("robot01", "robot01-pass")
 
@@ -76,6 +80,7 @@ def legacy(tmp_path: Path) -> Iterator[RunningSim]:
         yield sim
 
 
+@browser
 def test_two_forms_are_entered_read_back_and_not_entered_twice(legacy: RunningSim, tmp_path: Path,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="taxintake.robots")
@@ -100,6 +105,7 @@ def test_two_forms_are_entered_read_back_and_not_entered_twice(legacy: RunningSi
     assert "my_number" in caplog.text  # field names are logged, values are not
 
 
+@browser
 def test_503s_at_a_steady_rate_are_survived_by_retrying(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="taxintake.robots")
     # The sim draws each request's faults from an RNG of its own per (seed, method, path): this seed replays
@@ -115,6 +121,7 @@ def test_503s_at_a_steady_rate_are_survived_by_retrying(tmp_path: Path, caplog: 
     assert [without_bookkeeping(row) for row in stored_rows(tmp_path / "legacy.sqlite3")] == [GOTO_ROW, TAKAHASHI_ROW]
 
 
+@browser
 def test_lasting_outage_fails_each_form_with_evidence(tmp_path: Path) -> None:
     settings = SimSettings(faults=parse_fault_spec("503=1"))
     evidence = tmp_path / "evidence"
@@ -143,6 +150,7 @@ class _EndSessionsWhenFormStarts(logging.Handler):
                 conn.execute("UPDATE sessions SET ended_at = 0 WHERE ended_at IS NULL")
 
 
+@browser
 def test_a_dropped_session_is_logged_in_again(legacy: RunningSim, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="taxintake.robots")
     robot_log = logging.getLogger("taxintake.robots")
@@ -158,6 +166,7 @@ def test_a_dropped_session_is_logged_in_again(legacy: RunningSim, caplog: pytest
     assert caplog.text.count("logged in to legacy_sim") == 2
 
 
+@browser
 def test_values_the_system_would_mangle_go_to_people(legacy: RunningSim) -> None:
     gaiji = {**GOTO, "shotokusha_name": "𠮷田 純平"}  # 𠮷 has no Shift_JIS code
     too_long = {**TAKAHASHI, "jusho": "千葉県" + "あ" * 60}
@@ -169,6 +178,7 @@ def test_values_the_system_would_mangle_go_to_people(legacy: RunningSim) -> None
     assert stored_rows(legacy.db_path) == []
 
 
+@browser
 def test_system_duplicate_warning_is_not_forced(legacy: RunningSim) -> None:
     [first] = enter_forms(requests_for(("601", GOTO)), base_url=legacy.base_url, credentials=CREDENTIALS)
     assert first.status == "entered"
@@ -179,6 +189,7 @@ def test_system_duplicate_warning_is_not_forced(legacy: RunningSim) -> None:
     assert len(stored_rows(legacy.db_path)) == 1
 
 
+@browser
 def test_read_back_catches_what_the_system_cut(legacy: RunningSim, tmp_path: Path) -> None:
     # A screen map that forgot the 30-character limit of 氏名: legacy_sim cuts silently, the read-back sees it.
     screen_map = yaml.safe_load(DEFAULT_SCREEN_MAP.read_text(encoding="utf-8"))
@@ -197,9 +208,70 @@ def test_read_back_catches_what_the_system_cut(legacy: RunningSim, tmp_path: Pat
     assert "dspKojinNo" in work_html and "123456789018" not in work_html and "********9018" in work_html
 
 
+@browser
 def test_refused_login_fails_every_form_without_guessing_again(legacy: RunningSim) -> None:
     outcomes = enter_forms(requests_for(("801", GOTO), ("802", TAKAHASHI)), base_url=legacy.base_url,
                            credentials=("robot01", "wrong-password"))
     assert [o.status for o in outcomes] == ["failed", "failed"]
     assert all("ログインできません" in (o.reason or "") for o in outcomes)
     assert all("wrong-password" not in (o.reason or "") for o in outcomes)
+
+
+# ---- without a browser ----
+
+def test_values_are_converted_to_what_the_screens_take_and_show() -> None:
+    screen_map = load_screen_map()
+    prepared = prepare_form(screen_map.forms["ido_todoke"], screen_map, TAKAHASHI)
+    assert prepared.problems == []
+    assert prepared.secrets == [TAKAHASHI["my_number"]]
+    shown = prepared.expected_readbacks()
+    assert shown["shotokusha_kana"] == "ﾀｶﾊｼ ﾕｳｺ"
+    assert shown["seinengappi"] == "平成04年11月03日"
+    assert shown["nenzeigaku"] == "98,400"
+    assert (shown["ido_jiyu"], shown["choshu_hoho"]) == ("2:転勤", "1:特別徴収継続")
+    assert shown["shiharaisha_shozaichi"] == ""  # no value: nothing entered, nothing shown
+    seinengappi = prepared.fields["seinengappi"]
+    assert [seinengappi.render(step.value) for step in seinengappi.spec.inputs] == ["4", "04", "11", "03"]
+
+    wrong_era = prepare_form(screen_map.forms["ido_todoke"], screen_map, {**TAKAHASHI, "seinengappi_era": "昭和"})
+    assert wrong_era.problems == ["seinengappi_era: seinengappi の日付の元号と一致しません"]
+    commas = prepare_form(screen_map.forms["ido_todoke"], screen_map, {**TAKAHASHI, "nenzeigaku": "98,400"})
+    assert commas.problems == ["nenzeigaku: 半角数字ではありません"]
+
+
+def test_screen_map_is_validated(tmp_path: Path) -> None:
+    original = DEFAULT_SCREEN_MAP.read_text(encoding="utf-8")
+
+    def broken(change) -> Path:
+        data = yaml.safe_load(original)
+        change(data)
+        path = tmp_path / f"broken{len(list(tmp_path.iterdir()))}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def fields(data: dict) -> dict:
+        return data["forms"]["ido_todoke"]["fields"]
+
+    for change in (
+        lambda data: fields(data)["nenzeigaku"]["readback"].update(expect="{era_name}"),
+        lambda data: fields(data)["ido_jiyu"].pop("options"),
+        lambda data: data["forms"]["ido_todoke"]["inquiry"]["by_person"]["fields"].append("jusho"),
+        lambda data: data.update(charset="no-such-charset"),
+        lambda data: data["login"].update(typo="#x"),
+    ):
+        with pytest.raises(ScreenMapError):
+            load_screen_map(broken(change))
+
+
+def test_robot_code_holds_no_selector_of_the_legacy_system() -> None:
+    selectors = set(re.findall(r"#[A-Za-z]\w+|name=\w+", DEFAULT_SCREEN_MAP.read_text(encoding="utf-8")))
+    assert len(selectors) > 20
+    for source in DEFAULT_SCREEN_MAP.parent.parent.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert not [selector for selector in selectors if selector in text], source.name
+
+
+def test_masks_keep_only_the_last_four_characters() -> None:
+    assert mask("123456789018") == "********9018"
+    assert mask("ab") == "**"
+    assert scrub("番号 123456789018 と pw robot01-pass", ["robot01-pass"]) == "番号 ********9018 と pw ********pass"
