@@ -84,11 +84,7 @@ class RapidOCRRecognizer:
         results: list[Recognition] = [Recognition("", 0.0)] * len(crops)
         readable = [i for i, crop in enumerate(crops) if crop.size and min(crop.shape[:2]) >= 2]
         images = {i: self._to_bgr(np.ascontiguousarray(crops[i])) for i in readable}
-        # Like rapidocr: sort by aspect ratio so each batch pads little, and batch.
-        order = sorted(readable, key=lambda i: images[i].shape[1] / images[i].shape[0])
-        batch_size = self._text_rec.rec_batch_num
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+        for batch in _similar_width_batches(readable, images, self._text_rec.rec_batch_num):
             probabilities = self._class_probabilities([images[i] for i in batch])
             for row, index in enumerate(batch):
                 results[index] = self._decode(probabilities[row:row + 1], charset[index])
@@ -103,11 +99,30 @@ class RapidOCRRecognizer:
 
     def _decode(self, probabilities: np.ndarray, allowed: str | None) -> Recognition:
         if allowed is None:
-            (text, score), = self._decoder(probabilities)[0]
-            return Recognition(text, float(score))
+            return greedy_ctc(probabilities[0], self._characters, gap_spaces=False)
         if allowed not in self._foldings:
             self._foldings[allowed] = ClassFolding.build(self._characters, allowed)
         return decode_restricted(probabilities[0], self._foldings[allowed])
+
+
+# Crops are batched only with crops of nearly the same aspect ratio. Padding a short crop out to a long one's width
+# changed 15 of 312 readings on generated forms (one dropped a name's first character at score 0.9996) and made
+# the page slower (12.2 s against 7.2 s for 24 pages one crop at a time).
+BATCH_ASPECT_TOLERANCE = 1.05
+
+
+def _similar_width_batches(indices: list[int], images: dict[int, np.ndarray], batch_size: int) -> list[list[int]]:
+    def aspect(i: int) -> float:
+        return images[i].shape[1] / images[i].shape[0]
+
+    batches: list[list[int]] = []
+    for index in sorted(indices, key=aspect):
+        current = batches[-1] if batches else None
+        if current and len(current) < batch_size and aspect(index) <= aspect(current[0]) * BATCH_ASPECT_TOLERANCE:
+            current.append(index)
+        else:
+            batches.append([index])
+    return batches
 
 
 # --- charset-restricted CTC decoding --------------------------------------------------------------------------
@@ -186,7 +201,10 @@ def decode_restricted(probabilities: np.ndarray, folding: ClassFolding) -> Recog
 
 
 def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool) -> Recognition:
-    """Best class per timestep, repeats merged, blanks (class 0) dropped; the score is the mean of the chosen."""
+    """Best class per timestep, repeats merged, blanks (class 0) dropped; the score is the mean of the chosen.
+
+    Spaces are left out of the score: they are layout, not content, and the model is unsure of them (a name
+    written 「佐藤　花子」 scored 0.90 with its space against 0.997 without)."""
     best = scores.argmax(axis=1)
     runs: list[tuple[str, int, int, float]] = []  # (character, first timestep, last timestep, probability)
     previous = 0
@@ -200,7 +218,8 @@ def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool) 
     if not runs:
         return Recognition("", 0.0)
     text = _text_with_gap_spaces(runs) if gap_spaces else "".join(run[0] for run in runs)
-    score = float(np.mean([run[3] for run in runs]))
+    content = [run[3] for run in runs if not run[0].isspace()] or [run[3] for run in runs]
+    score = float(np.mean(content))
     return Recognition(text, round(min(score, 1.0), 5))
 
 
