@@ -93,6 +93,24 @@ class FieldSpec(BaseModel):
     def printed_option_labels(self) -> list[str]:
         return list(self.option_labels or self.options or [])
 
+    def preprinted_text_layout(self) -> tuple[float, float, float]:
+        """(left x, top y, character size) in mm of the text printed inside the box: 「円」 flush right,
+        date labels from the left. The drawing of the blank and the reading of the field share this layout."""
+        x, y, w, h = self.box
+        size = min(3.6, h * 0.42)
+        top = y + (h - size) / 2
+        if self.kind == "amount":
+            return x + w - 1.5 - size * len(self.preprinted_text or ""), top, size
+        return x + 2.0, top, size
+
+    def printed_era_width(self) -> float:
+        """Width in mm, from the box's left, of an era printed at the start of the box (「令和」), or 0."""
+        text = self.preprinted_text or ""
+        if not (self.era and text.startswith(self.era)):
+            return 0.0
+        left, _, size = self.preprinted_text_layout()
+        return left - self.box[0] + size * len(self.era)
+
 
 class PageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -64,15 +64,14 @@ def _draw_field_frame(draw: ImageDraw.ImageDraw, spec: FieldSpec, scale: Scale) 
 
 
 def preprinted_text_layout(spec: FieldSpec, scale: Scale):
-    """Font and origin of the text printed inside a box ("円" at the right; date labels from the left)."""
-    x0, y0, x1, y1 = scale.box(spec.box)
-    size_px = scale.px(min(3.6, (spec.box[3]) * 0.42))
-    face = fonts.font(fonts.FORM_FONT, size_px)
-    text_w = face.getlength(spec.preprinted_text or "")
-    top = y0 + (y1 - y0 - size_px) // 2
+    """Font and pixel origin of the text printed inside a box, placed by the template's own layout."""
+    left_mm, top_mm, size_mm = spec.preprinted_text_layout()
+    face = fonts.font(fonts.FORM_FONT, scale.px(size_mm))
     if spec.kind == "amount":
-        return face, (x1 - scale.px(1.5) - text_w, top)
-    return face, (x0 + scale.px(2), top)
+        # Right-aligned on the real glyph widths, so 「円」 ends where the template says the box's text ends.
+        right_px = scale.px(spec.box[0] + spec.box[2] - 1.5)
+        return face, (right_px - face.getlength(spec.preprinted_text or ""), scale.px(top_mm))
+    return face, (scale.px(left_mm), scale.px(top_mm))
 
 
 def _draw_fitted_text(draw, text: str, box: Box, scale: Scale, max_size_mm: float, centre: bool = False) -> None:
