@@ -9,7 +9,8 @@ from pathlib import Path
 from faker import Faker
 from PIL import Image
 
-from ocr.templates import load_template
+from ocr.normalize import normalize
+from ocr.templates import Template, load_template
 from samples.degrade import SCAN_PROFILES, degrade
 from samples.fake_data import GENERATORS
 from samples.render import choose_fill_style, fill_form, render_blank
@@ -41,10 +42,20 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
         "seed": seed,
         "rotation_degrees": scanned.rotation_degrees,
         "skew_degrees": round(scanned.skew_degrees, 3),
-        "fields": content.truth,
+        "fields": _as_contract_values(template, content.truth),
         "deliberately_invalid": content.deliberately_invalid,
     }
     return GeneratedPage(scanned.image, truth)
+
+
+def _as_contract_values(template: Template, truth: dict[str, object]) -> dict[str, object]:
+    """Free text and kana in the read-result contract's normal form (no spaces between Japanese characters,
+    one space between family and given kana), so a right reading equals its ground truth exactly."""
+    contract = dict(truth)
+    for spec in template.fields:
+        if spec.kind in ("text", "kana") and isinstance(truth.get(spec.name), str):
+            contract[spec.name] = normalize(spec.kind, truth[spec.name], spec).value
+    return contract
 
 
 def write_page(page: GeneratedPage, out_dir: Path, stem: str) -> Path:
