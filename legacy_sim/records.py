@@ -83,3 +83,7 @@ def search_by_person(conn: sqlite3.Connection, shitei_no: str, kana_prefix: str,
         "SELECT * FROM ido_todoke WHERE shitei_no = ? AND sei_ymd = ? AND kana_shimei LIKE ? ESCAPE '\\' "
         "ORDER BY id", (shitei_no, sei_ymd, escaped + "%")).fetchall()
     return [_stored(row) for row in rows]
+
+
+def count_records(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM ido_todoke").fetchone()[0])

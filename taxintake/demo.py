@@ -82,12 +82,16 @@ def main() -> int:
         legacy.terminate()
         legacy.wait(timeout=10)
 
-    from legacy_sim.server import count_records
+    from legacy_sim.db import connect
+    from legacy_sim.records import count_records
     from taxintake.commands.summary import print_summary
+
+    with connect(legacy_db) as conn:
+        legacy_records = count_records(conn)
 
     print()
     print_summary(settings.ledger_url, intake_outcome.batch_id)
-    print(f"  legacy_sim の登録件数 / records in legacy_sim: {count_records(legacy_db)}")
+    print(f"  legacy_sim の登録件数 / records in legacy_sim: {legacy_records}")
     print()
     print("確認が必要な項目は NEEDS_REVIEW のまま残っています（確認画面は今後の課題で追加）。")
     print("Flagged fields stay NEEDS_REVIEW: the review page comes in a later issue.")
