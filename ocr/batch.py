@@ -4,6 +4,7 @@ The study measured this as faster on 2 cores than one process with two threads p
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -57,7 +58,10 @@ def read_files(paths: list[Path], *, workers: int | None = None, engine: str = "
             yield path, _read_one(str(path), form_ids, pdf_renderer)
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine,)) as pool:
+    # Spawned, not forked: a worker forked from a parent that already ran OpenCV or onnxruntime threads can
+    # deadlock on a lock copied mid-use (the benchmark hung this way after generating its pages).
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine,),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_read_one, str(path), form_ids, pdf_renderer) for path in paths]
         for path, future in zip(paths, futures):
             yield path, future.result()
