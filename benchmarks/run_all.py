@@ -1,0 +1,23 @@
+"""`make bench`: every benchmark with its default (small) sizes; each prints its own figures."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = [
+    ["read_accuracy.py", "--style", "printed,handwritten", "--profile", "clean300,office200,skewed", "--count", "10"],
+]
+
+
+def main() -> int:
+    failures = 0
+    for command in BENCHMARKS:
+        print(f"== {' '.join(command)}", flush=True)
+        failures += subprocess.call([sys.executable, str(HERE / command[0]), *command[1:]]) != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
