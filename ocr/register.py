@@ -41,7 +41,7 @@ _ORB = None
 def _orb():
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=4000, scaleFactor=1.2, nlevels=6, fastThreshold=12)
+        _ORB = cv2.ORB_create(nfeatures=8000, scaleFactor=1.2, nlevels=6, fastThreshold=12)
     return _ORB
 
 
