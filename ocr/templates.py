@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ocr.rules import ParsedRule, RuleSyntaxError, parse_rule
+
 TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "form_templates"
 
 FieldKind = Literal[
@@ -134,19 +136,24 @@ class LineDecoration(BaseModel):
 
 
 class CrossFieldRule(BaseModel):
-    """`target = a + b - c`: an arithmetic identity between amount fields."""
+    """A relation between fields, in the grammar of `ocr.rules`: `michoshu = nenzei - choshuzumi`,
+    `uchi <= total`, `after_deduction = kyuyo_shotoku(payment, nenbun)`."""
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     expression: str
     message: str
 
-    def parse(self) -> tuple[str, list[tuple[int, str]]]:
-        left, _, right = self.expression.partition("=")
-        target = left.strip()
-        terms: list[tuple[int, str]] = []
-        for sign, name in re.findall(r"([+-]?)\s*([a-z][a-z0-9_]*)", right):
-            terms.append((-1 if sign == "-" else 1, name))
-        return target, terms
+    @field_validator("expression")
+    @classmethod
+    def _parses(cls, expression: str) -> str:
+        try:
+            parse_rule(expression)
+        except RuleSyntaxError as exc:
+            raise ValueError(str(exc)) from exc
+        return expression
+
+    def parsed(self) -> ParsedRule:
+        return parse_rule(self.expression)
 
 
 class Template(BaseModel):
@@ -162,6 +169,8 @@ class Template(BaseModel):
     lines: list[LineDecoration] = Field(default_factory=list)
     fields: list[FieldSpec]
     cross_field_rules: list[CrossFieldRule] = Field(default_factory=list)
+    parameters: dict[str, int] = Field(
+        default_factory=dict, description="constants the rules use, e.g. nenbun (年分, Western year) or a tax rate")
 
     @model_validator(mode="after")
     def _fields_fit(self) -> "Template":
@@ -176,10 +185,12 @@ class Template(BaseModel):
             if f.era_field and f.era_field not in names:
                 raise ValueError(f"{f.name}: era_field {f.era_field!r} is not a field of this template")
         for rule in self.cross_field_rules:
-            target, terms = rule.parse()
-            for name in [target] + [n for _, n in terms]:
-                if name not in names:
-                    raise ValueError(f"cross-field rule {rule.name}: {name!r} is not a field of this template")
+            parsed = rule.parsed()
+            if parsed.target not in names:
+                raise ValueError(f"cross-field rule {rule.name}: {parsed.target!r} is not a field of this template")
+            for name in parsed.names():
+                if name not in names and name not in self.parameters:
+                    raise ValueError(f"cross-field rule {rule.name}: {name!r} is neither a field nor a parameter")
         return self
 
     def field(self, name: str) -> FieldSpec:

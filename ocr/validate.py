@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ocr.checkdigits import is_valid_corporate_number, is_valid_my_number
+from ocr.rules import holds
 from ocr.templates import FieldSpec, Template
 
 DEFAULT_MAX_AMOUNT = 100_000_000  # 1億: above this a personal tax amount is absurd and goes to a person
@@ -132,22 +133,21 @@ def _date_reasons(spec: FieldSpec, value: object, today: date) -> list[str]:
 
 
 def validate_cross_fields(template: Template, values: dict[str, object]) -> dict[str, list[str]]:
-    """`cross_field:<rule>` for every field of each arithmetic rule that fails.
+    """`cross_field:<rule>` for every field of each rule that fails.
 
-    A rule whose fields are missing or not numbers is skipped: the missing field has its own reason already.
+    A rule whose fields are missing or not numbers is skipped: the missing field has its own reason already, and a
+    field left blank on purpose (給与所得控除後 without 年末調整) makes its rules not apply.
     """
     reasons: dict[str, list[str]] = {}
+    numbers = {name: as_integer(value) for name, value in values.items()}
     for rule in template.cross_field_rules:
-        target, terms = rule.parse()
-        target_value = as_integer(values.get(target))
-        term_values = [as_integer(values.get(name)) for _, name in terms]
-        if target_value is None or any(v is None for v in term_values):
+        parsed = rule.parsed()
+        if holds(parsed, numbers, template.parameters) is not False:
             continue
-        expected = sum(sign * v for (sign, _), v in zip(terms, term_values))  # type: ignore[operator]
-        if target_value != expected:
-            for name in [target] + [name for _, name in terms]:
+        reason = f"cross_field:{rule.name}"
+        for name in parsed.names():
+            if name in values:
                 field_reasons = reasons.setdefault(name, [])
-                reason = f"cross_field:{rule.name}"
                 if reason not in field_reasons:
                     field_reasons.append(reason)
     return reasons

@@ -1,0 +1,100 @@
+"""Tax arithmetic the forms' cross-field rules call (facts in ../shared/forms.md). Pure integer functions."""
+from __future__ import annotations
+
+from typing import Callable
+
+
+def kyuyo_shotoku(payment: int, nenbun: int) -> int:
+    """給与所得控除後の金額 for 支払金額 `payment` in 年分 `nenbun` (Western year): 所得税法別表第五 and its formulas."""
+    if nenbun >= 2025:
+        if payment < 651_000:
+            return 0
+        if payment < 1_900_000:
+            return payment - 650_000
+    else:
+        if payment < 551_000:
+            return 0
+        if payment < 1_619_000:
+            return payment - 550_000
+        for upper, value in ((1_620_000, 1_069_000), (1_622_000, 1_070_000), (1_624_000, 1_072_000),
+                             (1_628_000, 1_074_000)):
+            if payment < upper:
+                return value
+        if payment < 1_800_000:
+            return (payment // 4000 * 4000) * 6 // 10 + 100_000
+    rounded = payment // 4000 * 4000
+    if payment < 3_600_000:
+        return rounded * 7 // 10 - 80_000
+    if payment < 6_600_000:
+        return rounded * 8 // 10 - 440_000
+    if payment < 8_500_000:
+        return payment * 9 // 10 - 1_100_000
+    return payment - 1_950_000
+
+
+def income_adjustment_cap(payment: int) -> int:
+    """The most 所得金額調整控除 can take off: (min(A, 1,000万) − 850万) × 10%, 0 at or under 850万."""
+    return max(0, (min(payment, 10_000_000) - 8_500_000) // 10)
+
+
+# 均等割 standard annual rates (市町村民税): (upper bound of 資本金等の額, rate with ≤50 people, rate with >50).
+KINTOWARI_BRACKETS = (
+    (10_000_000, 50_000, 120_000),
+    (100_000_000, 130_000, 150_000),
+    (1_000_000_000, 160_000, 400_000),
+    (5_000_000_000, 410_000, 1_750_000),
+    (None, 410_000, 3_000_000),
+)
+
+
+def kintowari_annual(capital: int, employees_in_city: int) -> int:
+    for upper, small, large in KINTOWARI_BRACKETS:
+        if upper is None or capital <= upper:
+            return large if employees_in_city > 50 else small
+    raise AssertionError("unreachable")
+
+
+def kintowari(capital: int, employees_in_city: int, months: int) -> int:
+    """均等割額: the annual rate × months/12, 100円未満切捨 (50,000 × 4/12 → 16,600)."""
+    return floor_to(kintowari_annual(capital, employees_in_city) * months // 12, 100)
+
+
+def floor_to(amount: int, unit: int) -> int:
+    """Round toward zero to a multiple of `unit` (課税標準 1,000円未満切捨, 税額 100円未満切捨)."""
+    return amount - amount % unit if amount >= 0 else -((-amount) - (-amount) % unit)
+
+
+def tax_at_rate(base: int, rate_basis_points: int) -> int:
+    """Tax on `base` at a rate in basis points (6.0 % → 600), 100円未満切捨."""
+    return floor_to(base * rate_basis_points // 10_000, 100)
+
+
+def yotei_shinkoku(previous_tax: int, previous_months: int) -> int:
+    """予定申告税額: 前事業年度の法人税割額 × 6 / 前事業年度の月数, 100円未満切捨."""
+    return floor_to(previous_tax * 6 // previous_months, 100) if previous_months else 0
+
+
+def remainder(amount: int, unit: int) -> int:
+    """`amount` mod `unit`, e.g. `gensen_choshu % 100 = 0` written `remainder(gensen, 100)`."""
+    return amount % unit
+
+
+def smaller(a: int, b: int) -> int:
+    return min(a, b)
+
+
+def larger(a: int, b: int) -> int:
+    return max(a, b)
+
+
+FUNCTIONS: dict[str, Callable[..., int]] = {
+    "kyuyo_shotoku": kyuyo_shotoku,
+    "income_adjustment_cap": income_adjustment_cap,
+    "kintowari": kintowari,
+    "floor_to": floor_to,
+    "tax_at_rate": tax_at_rate,
+    "yotei_shinkoku": yotei_shinkoku,
+    "remainder": remainder,
+    "min": smaller,
+    "max": larger,
+}
