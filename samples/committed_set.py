@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from samples.generate import blank_separator_page, generate_page, write_bundle_pdf, write_page
+from samples.generate import blank_separator_page, generate_page, write_bundle, write_page
 
 SCANS = Path(__file__).resolve().parent / "scans"
 
@@ -28,7 +28,7 @@ def build(out: Path = SCANS) -> list[Path]:
         written.append(write_page(page, out, f"scan_{index:04d}"))
     bundle = [generate_page("ido_todoke", style=s, profile=p, seed=seed) for s, p, seed in BUNDLE]
     bundle.insert(1, blank_separator_page())
-    written.append(write_bundle_pdf(bundle, out / "bundle_0001.pdf"))
+    written.append(write_bundle(bundle, out / "bundle_0001.pdf"))
     return written
 
 

@@ -15,6 +15,8 @@ from samples.degrade import SCAN_PROFILES, degrade
 from samples.fake_data import GENERATORS
 from samples.render import choose_fill_style, fill_form, render_blank
 
+FILL_STYLES = ("printed", "handwritten")
+
 
 @dataclass
 class GeneratedPage:
@@ -74,23 +76,47 @@ def write_page(page: GeneratedPage, out_dir: Path, stem: str) -> Path:
     return image_path
 
 
-def blank_separator_page(dpi: int = 200) -> GeneratedPage:
-    """The empty sheet a clerk puts between bundles: an A4 page with scanner noise and nothing on it."""
-    import numpy as np
-
-    width, height = round(297 * dpi / 25.4), round(210 * dpi / 25.4)
-    noise = np.random.default_rng(dpi).normal(247, 3, (height, width))
-    image = Image.fromarray(np.clip(noise, 0, 255).astype("uint8"))
-    image.info["dpi"] = (dpi, dpi)
-    return GeneratedPage(image, {"form_id": None, "blank": True})
+def blank_separator_page(profile: str = "office200", seed: int = 0) -> GeneratedPage:
+    """The empty sheet a clerk puts between bundles: an A4 page with nothing on it, scanned like the rest."""
+    scan_profile = SCAN_PROFILES[profile]
+    width, height = round(297 * scan_profile.dpi / 25.4), round(210 * scan_profile.dpi / 25.4)
+    scanned = degrade(Image.new("L", (width, height), 248), scan_profile, random.Random(f"separator:{seed}"))
+    return GeneratedPage(scanned.image, {"form_id": None, "blank": True, "profile": profile})
 
 
-def write_bundle_pdf(pages: list[GeneratedPage], path: Path) -> Path:
-    """Several pages in one PDF, as a multifunction printer's scan-to-folder writes them; truth lists each page."""
-    images = [p.image.convert("L") for p in pages]
-    dpi = pages[0].image.info.get("dpi", (200, 200))[0]
+def generate_bundle(form_ids: list[str], *, count: int, style: str, profile: str, seed: int,
+                    separator_every: int = 0, invalid_share: float = 0.0) -> list[GeneratedPage]:
+    """`count` forms drawn in turn from `form_ids` (mail as it comes), a blank separator after every
+    `separator_every` forms (0: none). `style` "mixed" draws printed or handwritten per form."""
+    rng = random.Random(f"bundle:{','.join(form_ids)}:{style}:{profile}:{seed}")
+    pages: list[GeneratedPage] = []
+    for index in range(count):
+        form_id = rng.choice(form_ids)
+        page_style = rng.choice(FILL_STYLES) if style == "mixed" else style
+        pages.append(generate_page(form_id, style=page_style, profile=profile, seed=seed + index,
+                                   invalid_share=invalid_share))
+        if separator_every and (index + 1) % separator_every == 0 and index + 1 < count:
+            pages.append(blank_separator_page(profile, seed=seed + index))
+    return pages
+
+
+def write_bundle(pages: list[GeneratedPage], path: Path) -> Path:
+    """Several pages in one multi-page PDF or TIFF, as a multifunction printer's scan-to-folder writes them;
+    `<name>.truth.json` lists each page's truth in order."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(path, save_all=True, append_images=images[1:], resolution=dpi)
+    suffix = path.suffix.lower()
+    dpi = pages[0].image.info.get("dpi", (200, 200))
+    if suffix == ".pdf":
+        images = [p.image.convert("L") for p in pages]
+        images[0].save(path, save_all=True, append_images=images[1:], resolution=dpi[0])
+    elif suffix in (".tif", ".tiff"):
+        bilevel = all(p.image.mode == "1" for p in pages)
+        images = [p.image if bilevel else p.image.convert("L") for p in pages]
+        # Bilevel pages as CCITT G4 (fax), greyscale as JPEG-in-TIFF: what multifunction printers write.
+        options = {"compression": "group4"} if bilevel else {"compression": "jpeg", "quality": 80}
+        images[0].save(path, save_all=True, append_images=images[1:], dpi=dpi, **options)
+    else:
+        raise ValueError(f"{path}: a bundle is written as .pdf or .tif")
     truth = {"source": path.name, "pages": [dict(p.truth, page=i + 1) for i, p in enumerate(pages)]}
     path.with_suffix(".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
@@ -103,6 +129,22 @@ def generate_many(form_id: str, *, count: int, style: str, profile: str, seed: i
         page = generate_page(form_id, style=style, profile=profile, seed=seed + index, invalid_share=invalid_share)
         paths.append(write_page(page, out_dir, f"{form_id}_{style}_{profile}_{seed + index:05d}"))
     return paths
+
+
+def write_previews(form_ids: list[str], out_dir: Path, *, seed: int = 1, width_px: int = 1100) -> list[Path]:
+    """One filled form per form, style and profile, reduced for a quick look (`samples/previews/`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form_id in form_ids:
+        for style in FILL_STYLES:
+            for profile in SCAN_PROFILES:
+                page = generate_page(form_id, style=style, profile=profile, seed=seed)
+                image = page.image.convert("L")
+                height_px = round(image.height * width_px / image.width)
+                path = out_dir / f"{form_id}_{style}_{profile}.png"
+                image.resize((width_px, height_px), Image.Resampling.LANCZOS).save(path, optimize=True)
+                written.append(path)
+    return written
 
 
 def write_blank(form_id: str) -> Path:
