@@ -1,6 +1,13 @@
 """Reading accuracy and speed on freshly generated forms, scored against their ground truth.
 
-    python benchmarks/read_accuracy.py --form ido_todoke --style printed --profile office200 --count 100 --seed 900000 [--json]
+    python benchmarks/read_accuracy.py --form ido_todoke --style printed --profile office200 --count 100 --seed 900000 \
+        [--engines rapidocr,tesseract] [--json]
+
+Pages are generated once; each engine then reads all of them in a fresh process with its own worker pool, so
+`pages_per_second` and the memory figures are that engine's alone. `peak_rss_mb` is the largest summed resident
+set of that process tree sampled every 50 ms (see benchmarks/memory.py); `peak_rss_largest_process_mb` the
+largest single process. With --json the last line is one object: the first engine's figures at the top level
+(as before) and every engine's under "engines".
 
 Seeds from 900000 up are kept apart from anything calibration or tests use.
 """
@@ -8,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -16,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.memory import run_measured  # noqa: E402
 from benchmarks.scoring import Score, score_page  # noqa: E402
 from ocr.batch import read_files  # noqa: E402
 from samples.generate import generate_many  # noqa: E402
@@ -29,51 +36,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20, help="forms per style and profile")
     parser.add_argument("--seed", type=int, default=900000)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--engines", default="rapidocr",
+                        help="recognisers, comma list (e.g. rapidocr,tesseract); each reads the same pages")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
 
-    groups: dict[str, dict] = {}
-    overall = Score()
-    total_pages = 0
-    total_seconds = 0.0
+    per_engine: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="taxintake-bench-") as scratch:
+        group_paths: dict[str, list[Path]] = {}
         for style in args.style.split(","):
             for profile in args.profile.split(","):
                 folder = Path(scratch) / f"{style}_{profile}"
-                paths = generate_many(args.form, count=args.count, style=style, profile=profile, seed=args.seed,
-                                      out_dir=folder)
-                started = time.perf_counter()
-                group = Score()
-                examples = []
-                for path, results in read_files(paths, workers=args.workers):
-                    truth = json.loads(path.with_suffix(".truth.json").read_text(encoding="utf-8"))
-                    page_score = score_page(results[0].model_dump(), truth)
-                    group.add(page_score)
-                    examples += page_score.wrong_accepted_examples
-                seconds = time.perf_counter() - started
-                total_pages += len(paths)
+                group_paths[f"{args.form}/{style}/{profile}"] = generate_many(
+                    args.form, count=args.count, style=style, profile=profile, seed=args.seed, out_dir=folder)
+        for engine in engines:
+            # Each engine reads in a fresh process (with its own worker pool) whose process tree is measured.
+            group_runs, memory = run_measured(_read_groups, engine, group_paths, args.workers)
+            groups: dict[str, dict] = {}
+            overall = Score()
+            total_pages = 0
+            total_seconds = 0.0
+            for name, (group, pages, seconds) in group_runs.items():
+                total_pages += pages
                 total_seconds += seconds
                 overall.add(group)
                 figures = group.figures()
-                figures["pages_per_second"] = round(len(paths) / seconds, 3)
-                groups[f"{args.form}/{style}/{profile}"] = figures
-                print(f"{args.form:12s} {style:11s} {profile:9s} n={len(paths):4d}  "
+                figures["pages_per_second"] = round(pages / seconds, 3) if seconds else 0.0
+                groups[name] = figures
+                form, style, profile = name.split("/")
+                print(f"{engine:9s} {form:12s} {style:11s} {profile:9s} n={pages:4d}  "
                       + "  ".join(f"{k}={v:.4f}" for k, v in figures.items()))
-                for example in examples[:5]:
+                for example in group.wrong_accepted_examples[:5]:
                     print(f"    accepted but wrong: {example}")
-    figures = overall.figures()
-    figures["pages_per_second"] = round(total_pages / total_seconds, 3) if total_seconds else 0.0
-    figures["peak_rss_mb"] = round(_peak_rss_mb(), 1)
-    print("overall      " + "  ".join(f"{k}={v:.4f}" for k, v in figures.items()))
+            figures = overall.figures()
+            figures["pages_per_second"] = round(total_pages / total_seconds, 3) if total_seconds else 0.0
+            figures.update(memory)
+            print(f"{engine:9s} overall      " + "  ".join(f"{k}={v:.4f}" for k, v in figures.items()))
+            per_engine[engine] = {**figures, "groups": groups}
     if args.json:
-        print(json.dumps({**figures, "groups": groups}, ensure_ascii=False))
+        first = per_engine[engines[0]]
+        print(json.dumps({**first, "engines": per_engine}, ensure_ascii=False))
     return 0
 
 
-def _peak_rss_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) / 1024  # Linux reports KiB
+def _read_groups(engine: str, group_paths: dict[str, list[Path]], workers: int | None
+                 ) -> dict[str, tuple[Score, int, float]]:
+    """In the measured process: each group's score, page count and reading seconds for one engine."""
+    runs: dict[str, tuple[Score, int, float]] = {}
+    for name, paths in group_paths.items():
+        started = time.perf_counter()
+        group = Score()
+        for path, results in read_files(paths, workers=workers, engine=engine):
+            truth = json.loads(path.with_suffix(".truth.json").read_text(encoding="utf-8"))
+            group.add(score_page(results[0].model_dump(), truth))
+        runs[name] = (group, len(paths), time.perf_counter() - started)
+    return runs
 
 
 if __name__ == "__main__":

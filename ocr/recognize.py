@@ -242,6 +242,7 @@ def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:
 
 RecognizerFactory = Callable[..., Recognizer]
 RECOGNIZERS: dict[str, RecognizerFactory] = {"rapidocr": RapidOCRRecognizer}
+RECOGNIZERS["tesseract"] = lambda **kw: importlib.import_module("ocr.recognize_tesseract").TesseractRecognizer(**kw)
 
 
 def register_recognizer(name: str, factory: RecognizerFactory) -> None:

@@ -175,7 +175,7 @@ def test_one_onnxruntime_thread(recognizer):
 def test_registry(monkeypatch):
     assert isinstance(make_recognizer("rapidocr"), RapidOCRRecognizer)
     with pytest.raises(ValueError, match="unknown recogniser"):
-        make_recognizer("tesseract")
+        make_recognizer("no-such-engine")
 
     class Echo:
         name = "echo"
