@@ -8,6 +8,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["read_accuracy.py", "--style", "printed,handwritten", "--profile", "clean300,office200,skewed", "--count", "10"],
+    ["pdf_render.py", "--count", "5"],
 ]
 
 
