@@ -300,6 +300,8 @@ KNOWN_MISREADS = {
 def _normalize_text(text: str) -> Normalized:
     problems: list[str] = []
     text = _japanese_spacing(_single_spaces(text))
+    # The engine gives a Latin middle dot for 「・」 between Japanese words (給料・賞与 → 給料·賞与).
+    text = re.sub(f"(?<=[{_JAPANESE}])[·•‧∙](?=[{_JAPANESE}])", "・", text)
     replaced = "".join(CHINESE_FORMS.get(ch, ch) for ch in text)
     if replaced != text:
         problems.append("chinese_variant")

@@ -116,6 +116,8 @@ def refine_homography(pixels: np.ndarray, blank: np.ndarray, coarse: np.ndarray)
                                        (5, 5), 0)
         page_small = cv2.GaussianBlur(cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA),
                                       (5, 5), 0)
+        if not np.isfinite(homography).all() or abs(np.linalg.det(homography[:2, :2])) < 1e-6:
+            return coarse  # a degenerate fit (a page of another size or form): the plausibility checks reject it
         # ECC's warp maps template coordinates to input coordinates: the inverse of page→template.
         warp = (to_small @ np.linalg.inv(homography) @ np.linalg.inv(to_small)).astype(np.float32)
         warp /= warp[2, 2]

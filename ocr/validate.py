@@ -6,6 +6,8 @@ ASCII digits, ISO dates, booleans, or None.
 
 Validator names a template may list in a field's `validators`:
   my_number_check_digit, corporate_number_check_digit   the number's check digit (reason `check_digit`)
+  my_or_corporate_number_check_digit                    支払者 個人番号又は法人番号: 13 digits a 法人番号, 12 a
+                                                        個人番号 (written 右詰め in 13 cells); `check_digit` or `wrong_length`
   allow_negative                                        an amount that may be negative (a loss, a refund)
   max_amount:<yen>                                      an amount's plausible ceiling (default 1億, forms.md §1.3)
   range:<low>:<high>                                    digits or amount within [low, high] (`out_of_range`)
@@ -26,9 +28,14 @@ EARLIEST_DATE = date(1900, 1, 1)
 # No date on these forms lies further ahead than a planned payment or a change announced in advance.
 LATEST_DAYS_AHEAD = 366
 
+def _is_valid_my_or_corporate_number(number: str) -> bool:
+    return is_valid_corporate_number(number) if len(number) == 13 else is_valid_my_number(number)
+
+
 _CHECK_DIGITS = {
     "my_number_check_digit": is_valid_my_number,
     "corporate_number_check_digit": is_valid_corporate_number,
+    "my_or_corporate_number_check_digit": _is_valid_my_or_corporate_number,
 }
 _FLAG_VALIDATORS = {"allow_negative", "birth_date"}
 _PARAMETER_COUNTS = {"max_amount": 1, "range": 2}
@@ -41,7 +48,8 @@ def validate_field(spec: FieldSpec, value: object, *, today: date | None = None)
     reasons += _unknown_validators(spec)
     for name, is_valid in _CHECK_DIGITS.items():
         if name in spec.validators and not is_valid(str(value)):
-            reasons.append("check_digit")
+            reasons.append("wrong_length" if name == "my_or_corporate_number_check_digit"
+                           and len(str(value)) not in (12, 13) else "check_digit")
     if spec.kind == "amount":
         reasons += _amount_reasons(spec, value)
     elif spec.kind == "digits":

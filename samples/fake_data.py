@@ -98,3 +98,5 @@ def _year_text(era_year: int) -> str:
 
 
 GENERATORS = {"ido_todoke": ido_todoke}
+
+GENERATORS["kyuyo_hokoku"] = __import__("samples.fake_kyuyo", fromlist=["kyuyo_hokoku"]).kyuyo_hokoku
