@@ -87,10 +87,13 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
             readings[spec.name] = _read_mark_field(registered, blank, template, spec)
             continue
         crop = crops.crop_field(registered, blank, template, spec)
-        if crops.is_empty(crop):
+        # One digit in a long row of cells is too little ink for the box as a whole, and a fax streak through an
+        # empty row is too much: a row of digit cells is empty when no cell holds a written character.
+        empty = not _written_cell_indices(registered, blank, template, spec) if _cell_row(spec) else crops.is_empty(crop)
+        if empty:
             readings[spec.name] = _empty_reading(spec)
             continue
-        to_recognise.append((spec, _reading_crop(registered, template, spec)))
+        to_recognise.append((spec, _reading_crop(registered, template, spec, blank)))
     recognitions = recognizer.recognize([crop for _, crop in to_recognise],
                                         [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
     for (spec, _), recognition in zip(to_recognise, recognitions):
@@ -110,13 +113,69 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     return readings
 
 
-def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec) -> np.ndarray:
+def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec,
+                  blank: np.ndarray | None = None) -> np.ndarray:
     x, y, w, h = spec.box
+    if _cell_row(spec) and blank is not None:
+        cells = _written_cells(registered, blank, template, spec)
+        if cells is not None:
+            return cells
     if spec.kind == "amount" and spec.preprinted_text:
         w -= AMOUNT_SUFFIX_MM
     # A printed 「令和」 is known already; left in, the recogniser reads it poorly at the crop's edge (0.6–0.8).
     era_width = spec.printed_era_width() if spec.kind == "date_wareki" else 0.0
     return crops.crop_box(registered, template, (x + era_width, y, w - era_width, h))
+
+
+# A digit cell counts as written when this share of it is ink the blank form does not have.
+CELL_INK_SHARE = 0.006
+CELL_INK_HEIGHT_SHARE = 0.25
+CELL_DETECT_INSET_MM = (0.8, 0.5)  # x, y
+CELL_SIDE_INSET_MM = 0.35
+
+
+def _written_cells(registered: np.ndarray, blank: np.ndarray, template: Template, spec: FieldSpec) -> np.ndarray | None:
+    """Per-digit columns of an amount (or a count) are written right-aligned and need not fill the row: read from
+    the first written cell (a △ included) to the last cell before the pre-printed suffix (000 or 00), which the
+    normaliser appends instead of reading. None when the row is written from its first cell and has no suffix:
+    then the whole box is read as before."""
+    suffix = len(spec.preprinted_suffix or "")
+    writable = _writable_cells(spec)
+    if not writable:
+        return None
+    written = _written_cell_indices(registered, blank, template, spec)
+    first = written[0] if written else 0
+    if first == 0 and not suffix:
+        return None
+    x0 = writable[first][0] + CELL_SIDE_INSET_MM
+    x1 = writable[-1][0] + writable[-1][2] - CELL_SIDE_INSET_MM
+    _, y, _, h = spec.box
+    return crops.crop_box(registered, template, (x0, y + crops.FRAME_INSET_MM, x1 - x0, h - 2 * crops.FRAME_INSET_MM),
+                          inset_mm=0)
+
+
+def _cell_row(spec: FieldSpec) -> bool:
+    return bool(spec.cells) and spec.kind in ("amount", "digits")
+
+
+def _writable_cells(spec: FieldSpec) -> list:
+    cells = spec.cell_boxes()
+    return cells[: len(cells) - len(spec.preprinted_suffix or "")]
+
+
+def _written_cell_indices(registered: np.ndarray, blank: np.ndarray, template: Template, spec: FieldSpec) -> list[int]:
+    """The cells (before any pre-printed suffix) holding a character the blank form does not have: enough added
+    ink, spread over a good part of the cell's height (a scanner streak is one or two pixel rows)."""
+    written = []
+    for index, (x, y, w, h) in enumerate(_writable_cells(spec)):
+        # The middle of the cell only: a cell line a pixel off its printed place (fax, photo) is not a character.
+        inner = (x + CELL_DETECT_INSET_MM[0], y + CELL_DETECT_INSET_MM[1],
+                 w - 2 * CELL_DETECT_INSET_MM[0], h - 2 * CELL_DETECT_INSET_MM[1])
+        ink = crops.added_ink(crops.crop_box(registered, template, inner, inset_mm=0),
+                              crops.crop_box(blank, template, inner, inset_mm=0))
+        if ink.size and ink.mean() > CELL_INK_SHARE and ink.any(axis=1).mean() > CELL_INK_HEIGHT_SHARE:
+            written.append(index)
+    return written
 
 
 def _read_mark_field(registered, blank, template: Template, spec: FieldSpec) -> FieldReading:

@@ -69,6 +69,11 @@ def tax_at_rate(base: int, rate_basis_points: int) -> int:
     return floor_to(base * rate_basis_points // 10_000, 100)
 
 
+def apportion(base: int, part: int, whole: int) -> int:
+    """分割法人: 課税標準 × 市内の従業者数 / 従業者数の合計数, 1,000円未満切捨 (the whole base when `whole` is 0)."""
+    return floor_to(base * part // whole, 1000) if whole > 0 else base
+
+
 def yotei_shinkoku(previous_tax: int, previous_months: int) -> int:
     """予定申告税額: 前事業年度の法人税割額 × 6 / 前事業年度の月数, 100円未満切捨."""
     return floor_to(previous_tax * 6 // previous_months, 100) if previous_months else 0
@@ -93,6 +98,7 @@ FUNCTIONS: dict[str, Callable[..., int]] = {
     "kintowari": kintowari,
     "floor_to": floor_to,
     "tax_at_rate": tax_at_rate,
+    "apportion": apportion,
     "yotei_shinkoku": yotei_shinkoku,
     "remainder": remainder,
     "min": smaller,

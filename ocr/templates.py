@@ -142,6 +142,8 @@ class CrossFieldRule(BaseModel):
     name: str
     expression: str
     message: str
+    blank_as_zero: list[str] = Field(
+        default_factory=list, description="fields a blank of which counts as 0 (a table line with nothing to add)")
 
     @field_validator("expression")
     @classmethod
@@ -191,6 +193,9 @@ class Template(BaseModel):
             for name in parsed.names():
                 if name not in names and name not in self.parameters:
                     raise ValueError(f"cross-field rule {rule.name}: {name!r} is neither a field nor a parameter")
+            for name in rule.blank_as_zero:
+                if name not in parsed.names():
+                    raise ValueError(f"cross-field rule {rule.name}: blank_as_zero {name!r} is not in the rule")
         return self
 
     def field(self, name: str) -> FieldSpec:

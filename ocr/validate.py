@@ -145,12 +145,14 @@ def validate_cross_fields(template: Template, values: dict[str, object]) -> dict
 
     A rule whose fields are missing or not numbers is skipped: the missing field has its own reason already, and a
     field left blank on purpose (給与所得控除後 without 年末調整) makes its rules not apply.
+    Except the fields a rule lists in `blank_as_zero`: there a blank is 0 (a table line with nothing to deduct).
     """
     reasons: dict[str, list[str]] = {}
     numbers = {name: as_integer(value) for name, value in values.items()}
     for rule in template.cross_field_rules:
         parsed = rule.parsed()
-        if holds(parsed, numbers, template.parameters) is not False:
+        zeros = {name: 0 for name in rule.blank_as_zero if values.get(name) in (None, "")}
+        if holds(parsed, {**numbers, **zeros}, template.parameters) is not False:
             continue
         reason = f"cross_field:{rule.name}"
         for name in parsed.names():

@@ -99,4 +99,6 @@ def _year_text(era_year: int) -> str:
 
 GENERATORS = {"ido_todoke": ido_todoke}
 
+from samples.fake_hojin import hojin_shinkoku  # noqa: E402  (after GENERATORS: it imports this module)
+GENERATORS["hojin_shinkoku"] = hojin_shinkoku
 GENERATORS["kyuyo_hokoku"] = __import__("samples.fake_kyuyo", fromlist=["kyuyo_hokoku"]).kyuyo_hokoku

@@ -51,10 +51,19 @@ def _draw_field_frame(draw: ImageDraw.ImageDraw, spec: FieldSpec, scale: Scale) 
         draw.rectangle(scale.box(spec.label_box), outline=FORM_INK, width=line_px)
         _draw_fitted_text(draw, spec.label, spec.label_box, scale, max_size_mm=3.2)
     draw.rectangle(scale.box(spec.box), outline=FORM_INK, width=line_px)
-    for cell in spec.cell_boxes()[1:]:
+    cells = spec.cell_boxes()
+    for index, cell in enumerate(cells[1:], start=1):
         x0, y0, _, y1 = scale.box(cell)
         # Thin dotted-looking dividers are typical of OCR forms; a short top and bottom tick keeps cells visible.
-        draw.line([(x0, y0), (x0, y1)], fill=FORM_INK, width=max(1, line_px // 2))
+        # Amount columns (兆/十億/百万/千/円) have a heavier line every three digits, counted from the right.
+        group = spec.kind == "amount" and (len(cells) - index) % 3 == 0
+        draw.line([(x0, y0), (x0, y1)], fill=FORM_INK, width=line_px if group else max(1, line_px // 2))
+    if cells and spec.preprinted_suffix:
+        # The suffix (000 on 課税標準, 00 on 税額 lines) is printed in the last cells; the reader appends it.
+        for char, cell in zip(spec.preprinted_suffix, cells[-len(spec.preprinted_suffix):]):
+            x0, y0, x1, y1 = scale.box(cell)
+            face = fonts.font(fonts.FORM_FONT, scale.px(min(3.6, cell[3] * 0.45)))
+            draw.text(((x0 + x1) / 2, (y0 + y1) / 2), char, font=face, fill=FORM_INK, anchor="mm")
     if spec.options:
         for label, slot in zip(spec.printed_option_labels(), spec.option_boxes()):
             _draw_fitted_text(draw, label, slot, scale, max_size_mm=3.4, centre=True)
@@ -132,6 +141,8 @@ def fill_form(blank: Image.Image, template: Template, written: dict[str, object]
             _circle_option(draw, spec, str(content), scale, rng, style)
         elif spec.kind == "checkbox":
             _tick(draw, spec.box, scale, rng, style)
+        elif spec.cells and spec.kind == "amount":
+            _write_amount_in_cells(page, spec, str(content), scale, rng, style)
         elif spec.cells:
             _write_in_cells(page, spec, str(content), scale, rng, style)
         elif spec.kind == "date_wareki" and spec.preprinted_text:
@@ -203,6 +214,39 @@ def _write_in_cells(page, spec: FieldSpec, digits: str, scale: Scale, rng, style
         off = scale.px(rng.uniform(-0.6, 0.6)) if style.name == "handwritten" else 0
         x = x0 + (x1 - x0 - w) / 2 + off
         top = y0 + (y1 - y0 - size_px) / 2 + off / 2
+        _draw_glyphs(page, char, x, top, size_px, style, rng, scale)
+
+
+def _write_amount_in_cells(page, spec: FieldSpec, amount: str, scale: Scale, rng, style: FillStyle) -> None:
+    """A normalised amount ("-1234500") into per-digit columns: right-aligned so the digits end just before the
+    pre-printed suffix cells (which hold the suffix already), △ in the column left of a negative number.
+    Printed: centred in each cell. Handwritten: off-centre, now and then touching a cell line."""
+    negative = amount.startswith("-")
+    digits = amount.lstrip("-")
+    suffix = spec.preprinted_suffix or ""
+    if suffix:
+        if not digits.endswith(suffix) and digits != "0":
+            raise ValueError(f"{spec.name}: {amount!r} does not end in the pre-printed {suffix!r}")
+        if digits != "0":
+            digits = digits[: -len(suffix)] or "0"
+    cells = spec.cell_boxes()[: len(spec.cell_boxes()) - len(suffix)]
+    text = ("△" if negative else "") + digits
+    if len(text) > len(cells):
+        raise ValueError(f"{spec.name}: {amount!r} has more digits than the form's {len(cells)} columns")
+    for char, cell in zip(text, cells[len(cells) - len(text):]):
+        x0, y0, x1, y1 = scale.box(cell)
+        size_px = _glyph_size(y1 - y0, style, rng)
+        if char == "△":
+            size_px = int(size_px * 0.8)
+        face = fonts.font(style.font_path, size_px)
+        w = face.getlength(char)
+        off_x = off_y = 0
+        if style.name == "handwritten":
+            reach = 1.1 if rng.random() < 0.15 else 0.5  # a hurried hand runs into the cell line
+            off_x = scale.px(rng.uniform(-reach, reach))
+            off_y = scale.px(rng.uniform(-0.6, 0.6))
+        x = x0 + (x1 - x0 - w) / 2 + off_x
+        top = y0 + (y1 - y0 - size_px) / 2 + off_y
         _draw_glyphs(page, char, x, top, size_px, style, rng, scale)
 
 

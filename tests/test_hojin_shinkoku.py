@@ -1,0 +1,100 @@
+"""法人市民税 申告書 (第20号様式): the template, the generator's arithmetic, and one page read end to end."""
+import random
+
+import numpy as np
+import pytest
+from faker import Faker
+from PIL import Image
+
+from ocr.templates import load_template
+from ocr.validate import validate_cross_fields, validate_field
+from samples.fake_data import GENERATORS
+
+FORM = "hojin_shinkoku"
+
+
+def test_template_loads_with_per_digit_columns_and_suffixes():
+    template = load_template(FORM)
+    assert template.page.width_mm == 210 and template.page.height_mm == 297
+    assert template.field("hojin_bango").cells == 13
+    assert template.field("kazei_hyojun").preprinted_suffix == "000"
+    assert template.field("hojinzeiwari_gaku").preprinted_suffix == "00"
+    assert template.field("shinkoku_kubun").options == ["確定", "中間", "修正"]
+    assert "allow_negative" in template.field("nofu_hojinzeiwari").validators
+    assert template.parameters["hojinzeiwari_rate"] == 600
+    assert len(template.fields) >= 50
+
+
+def test_every_field_box_lies_on_the_page():
+    template = load_template(FORM)
+    for spec in template.fields:
+        for x, y, w, h in [spec.box] + ([spec.label_box] if spec.label_box else []):
+            assert 0 <= x and x + w <= template.page.width_mm, spec.name
+            assert 0 <= y and y + h <= template.page.height_mm, spec.name
+
+
+def test_committed_blank_is_the_one_the_template_draws():
+    from samples.render import render_blank
+
+    template = load_template(FORM)
+    committed = np.asarray(Image.open(template.blank_path()).convert("L"), dtype=np.int16)
+    drawn = np.asarray(render_blank(template), dtype=np.int16)
+    assert committed.shape == drawn.shape
+    assert np.abs(committed - drawn).mean() < 0.5, "run `taxintake samples blank hojin_shinkoku` after editing the template"
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_generated_truth_passes_every_validator_and_rule(seed):
+    template = load_template(FORM)
+    rng = random.Random(seed)
+    faker = Faker("ja_JP")
+    faker.seed_instance(seed)
+    content = GENERATORS[FORM](rng, faker, 0.3)
+    names = {spec.name for spec in template.fields}
+    assert set(content.truth) <= names
+    for spec in template.fields:
+        if spec.name in content.deliberately_invalid:
+            assert validate_field(spec, content.truth.get(spec.name)), spec.name
+            continue
+        assert validate_field(spec, content.truth.get(spec.name)) == [], (spec.name, content.truth.get(spec.name))
+    assert validate_cross_fields(template, content.truth) == {}
+
+
+def test_a_blank_table_line_counts_as_zero_only_where_the_rule_says_so():
+    template = load_template(FORM)
+    values = {"sashihiki_hojinzeiwari": "120000", "nofu_hojinzeiwari": "120000"}
+    assert "nofu_hojinzeiwari" not in validate_cross_fields(template, values)
+    values["kino_hojinzeiwari"] = "50000"
+    assert "cross_field:nofu_hojinzeiwari" in validate_cross_fields(template, values)["nofu_hojinzeiwari"]
+
+
+def test_a_refund_and_the_suffix_reach_the_normal_form():
+    from ocr.normalize import normalize
+
+    template = load_template(FORM)
+    assert normalize("amount", "△1234", template.field("nofu_hojinzeiwari")).value == "-123400"
+    assert normalize("amount", "45678", template.field("kazei_hyojun")).value == "45678000"
+    assert normalize("amount", "0", template.field("nofu_kintowari")).value == "0"
+
+
+def test_a_printed_clean_page_reads_as_this_form(tmp_path):
+    from ocr.read import read_path
+    from ocr.recognize import make_recognizer
+    from samples.generate import generate_page, write_page
+
+    seed = next(s for s in range(50) if _has_tax(s))
+    page = generate_page(FORM, style="printed", profile="clean300", seed=seed)
+    path = write_page(page, tmp_path, "hojin")
+    result = next(read_path(path, make_recognizer()))
+    assert result.form_id == FORM, result.error
+    truth = page.truth["fields"]
+    assert result.fields["hojin_bango"].value == truth["hojin_bango"]
+    assert result.fields["kazei_hyojun"].value == truth["kazei_hyojun"]
+    assert result.fields["hojinzeiwari_gaku"].value == truth["hojinzeiwari_gaku"]
+    assert result.fields["kintowari_gaku"].value == truth["kintowari_gaku"]
+
+
+def _has_tax(seed: int) -> bool:
+    from samples.generate import generate_page
+
+    return "kazei_hyojun" in generate_page(FORM, style="printed", profile="clean300", seed=seed).truth["fields"]
