@@ -12,7 +12,8 @@ import numpy as np
 
 from ocr import geometry
 from ocr.load import LoadedPage
-from ocr.register import Registration, RegistrationError, register, warp_to_template
+from ocr.register import (CoarseFit, Registration, RegistrationError, coarse_fit, page_features, refine,
+                           warp_to_template)
 from ocr.templates import Template
 
 
@@ -34,43 +35,63 @@ MAX_RESIDUAL_ROTATION_DEGREES = 3.0
 SCALE_TOLERANCE = 0.12
 # Share of the blank form's printed ruling and labels that must be found dark on the registered page.
 MIN_PRINT_AGREEMENT = 0.6
+UNMISTAKABLE_AGREEMENT = 0.9
+
+
+@dataclass
+class _Candidate:
+    fit: CoarseFit
+    straight: np.ndarray  # the page turned, scaled and deskewed as the fit saw it
+    skew_degrees: float
+    turn: int
 
 
 def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
-    """Find the template and the quarter turn under which the page registers best: classification by fit."""
-    best: PagePlacement | None = None
-    best_agreement = 0.0
-    reasons = []
+    """Find the template and the quarter turn under which the page registers best: classification by fit.
+
+    Every template and turn is first matched by features alone (cheap); only the best-ranked candidates are
+    refined and checked against the printed form, so more templates cost little more time.
+    """
+    reasons: list[str] = []
+    candidates: list[_Candidate] = []
+    prepared: dict[tuple[int, float], tuple[np.ndarray, float, object]] = {}
     for template in templates:
         width_px, height_px = template.page_size_px()
         template_landscape = width_px > height_px
         page_landscape = page.pixels.shape[1] > page.pixels.shape[0]
-        turns = (0, 180) if template_landscape == page_landscape else (90, 270)
-        for turn in turns:
-            turned = geometry.quarter_turn(page.pixels, turn)
-            scaled = _scale_to_template(turned, page.dpi, template)
-            straight, skew = geometry.deskew(scaled)
+        for turn in ((0, 180) if template_landscape == page_landscape else (90, 270)):
+            key = (turn, _scale_factor(page.pixels.shape[1 if turn in (0, 180) else 0], page.dpi, template))
+            if key not in prepared:
+                scaled = _scaled(geometry.quarter_turn(page.pixels, turn), key[1])
+                straight, skew = geometry.deskew(scaled)
+                prepared[key] = (straight, skew, page_features(straight))
+            straight, skew, features = prepared[key]
             try:
-                registration = register(straight, template)
+                candidates.append(_Candidate(coarse_fit(features, template), straight, skew, turn))
             except RegistrationError as exc:
-                reasons.append(str(exc))
-                continue
-            problem = _implausible(registration)
-            if problem:
-                reasons.append(problem)
-                continue
-            registered = warp_to_template(straight, registration, template)
-            agreement = print_agreement(registered, template)
-            if agreement < MIN_PRINT_AGREEMENT:
-                reasons.append(f"様式の罫線・文字と一致しません（一致率 {agreement:.0%}）/ printed form does not match")
-                continue
-            if agreement > best_agreement:
-                # The homography removes what deskew left; together they measure the page's skew precisely.
-                skew += _homography_rotation_degrees(registration.homography)
-                best = PagePlacement(template, registered, skew, (360 - turn) % 360, registration)
-                best_agreement = agreement
-            if agreement > 0.9:
-                break  # an unmistakable fit: the other turn cannot do better
+                reasons.append(f"{template.form_id}: {exc}")
+    best: PagePlacement | None = None
+    best_agreement = 0.0
+    for candidate in sorted(candidates, key=lambda c: c.fit.inliers, reverse=True):
+        template = candidate.fit.template
+        registration = refine(candidate.straight, candidate.fit)
+        problem = _implausible(registration)
+        if problem:
+            reasons.append(f"{template.form_id}: {problem}")
+            continue
+        registered = warp_to_template(candidate.straight, registration, template)
+        agreement = print_agreement(registered, template)
+        if agreement < MIN_PRINT_AGREEMENT:
+            reasons.append(f"{template.form_id}: 様式の罫線・文字と一致しません（一致率 {agreement:.0%}）/ "
+                           "printed form does not match")
+            continue
+        if agreement > best_agreement:
+            # The homography removes what deskew left; together they measure the page's skew precisely.
+            skew = candidate.skew_degrees + _homography_rotation_degrees(registration.homography)
+            best = PagePlacement(template, registered, skew, (360 - candidate.turn) % 360, registration)
+            best_agreement = agreement
+        if agreement > UNMISTAKABLE_AGREEMENT:
+            break  # the best-ranked fit matches the printed form: the others cannot do better
     if best is None:
         raise UnknownForm("既知の様式ではありません / not a known form: " + (" | ".join(reasons) if reasons else "no fit"))
     return best
@@ -105,11 +126,13 @@ def _homography_rotation_degrees(homography: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(homography[1, 0], homography[0, 0])))
 
 
-def _scale_to_template(pixels: np.ndarray, dpi: float | None, template: Template) -> np.ndarray:
-    target_width = template.page_size_px()[0]
-    scale = template.dpi / dpi if dpi else target_width / pixels.shape[1]
-    if abs(scale - 1) < 0.02:
+def _scale_factor(page_width_px: int, dpi: float | None, template: Template) -> float:
+    """Page pixels to template pixels: by the scan's dpi, or by width when the file does not say."""
+    scale = template.dpi / dpi if dpi else template.page_size_px()[0] / page_width_px
+    return 1.0 if abs(scale - 1) < 0.02 else round(scale, 4)
+
+
+def _scaled(pixels: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
         return pixels
     return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
