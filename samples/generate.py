@@ -51,9 +51,13 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
 
 
 def _as_contract_values(template: Template, truth: dict[str, object]) -> dict[str, object]:
-    """Free text and kana in the read-result contract's normal form (no spaces between Japanese characters,
-    one space between family and given kana), so a right reading equals its ground truth exactly."""
-    contract = dict(truth)
+    """Every field's true value, free text and kana in the read-result contract's normal form (no spaces between
+    Japanese characters, one space between family and given kana), so a right reading equals its truth exactly."""
+    # Every field of the template is named; one left blank on the form is null.
+    contract = {spec.name: truth.get(spec.name) for spec in template.fields}
+    unknown = set(truth) - set(contract)
+    if unknown:
+        raise ValueError(f"{template.form_id}: generated values for fields the template lacks: {sorted(unknown)}")
     for spec in template.fields:
         if spec.kind in ("text", "kana") and isinstance(truth.get(spec.name), str):
             contract[spec.name] = normalize(spec.kind, truth[spec.name], spec).value
