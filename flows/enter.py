@@ -24,12 +24,15 @@ class EnterOutcome:
 def enter(ledger_url: str, legacy_url: str, legacy_user: str, legacy_password: str,
           robot_id: str = "robot-1", limit: int = 500, evidence_dir: str | None = None) -> EnterOutcome:
     from robots.entry import EntryRequest, enter_forms
+    from robots.screen_map import load_screen_map
 
     logger = get_run_logger()
     engine = make_engine(ledger_url)
     init_db(engine)
+    # Only the kinds of form the target system's screen map describes; the others wait READY for their screens.
+    enterable = sorted(load_screen_map().forms)
     with session_scope(engine) as session:
-        claimed = repo.claim_ready_forms(session, robot_id, limit)
+        claimed = repo.claim_ready_forms(session, robot_id, limit, form_ids=enterable)
         requests = [EntryRequest(form_ref=str(form.id), form_id=form.form_id,
                                  values=repo.form_values_for_entry(form), idempotency_key=form.idempotency_key)
                     for form in claimed]

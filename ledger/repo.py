@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -194,8 +194,11 @@ def _add_field_values(session: Session, form: Form, readings: dict[str, FieldRea
 
 # ---- entry by robots ---------------------------------------------------------------------------------------------
 
-def claim_ready_forms(session: Session, robot_id: str, limit: int) -> list[Form]:
+def claim_ready_forms(session: Session, robot_id: str, limit: int,
+                      form_ids: Collection[str] | None = None) -> list[Form]:
     """Move up to `limit` READY forms to ENTERING for `robot_id`; returns only the forms this call claimed.
+
+    `form_ids` limits the claim to the kinds of form the robot has screens for; the others stay READY.
 
     Safe with several processes and machines: PostgreSQL skips rows other claimers hold locked; SQLite runs the
     whole claim inside BEGIN IMMEDIATE. Either way each row moves only if it is still READY.
@@ -205,6 +208,8 @@ def claim_ready_forms(session: Session, robot_id: str, limit: int) -> list[Form]
     check_transition(FormState.READY, FormState.ENTERING)
     _ensure_write_lock(session)
     candidates = select(Form.id).where(Form.state == FormState.READY).order_by(Form.id).limit(limit)
+    if form_ids is not None:
+        candidates = candidates.where(Form.form_id.in_(list(form_ids)))
     if not is_sqlite(session):
         candidates = candidates.with_for_update(skip_locked=True)
     now = utc_now()

@@ -264,6 +264,16 @@ def test_release_stale_claims_puts_crashed_claims_back(engine: Engine) -> None:
         assert sorted(form.id for form in again) == sorted([stale, never_claimed])
 
 
+def test_a_claim_takes_only_the_kinds_of_form_the_robot_can_enter(engine: Engine) -> None:
+    ready = record_ready_forms(engine, 2)
+    with session_scope(engine) as session:
+        assert repo.claim_ready_forms(session, "robot-1", 10, form_ids=["hojin_shinkoku"]) == []
+    with session_scope(engine) as session:
+        assert all(session.get_one(Form, pk).state == FormState.READY for pk in ready)
+        claimed = repo.claim_ready_forms(session, "robot-1", 10, form_ids=["ido_todoke"])
+        assert sorted(form.id for form in claimed) == sorted(ready)
+
+
 def test_values_for_entry_prefer_corrections_and_decode_json(engine: Engine) -> None:
     with session_scope(engine) as session:
         batch = repo.create_batch(session, "b", "inbox")
