@@ -94,8 +94,9 @@ def generate_bundle(form_ids: list[str], *, count: int, style: str, profile: str
     `separator_every` forms (0: none). `style` "mixed" draws printed or handwritten per form."""
     rng = random.Random(f"bundle:{','.join(form_ids)}:{style}:{profile}:{seed}")
     pages: list[GeneratedPage] = []
+    start = rng.randrange(len(form_ids))
     for index in range(count):
-        form_id = rng.choice(form_ids)
+        form_id = form_ids[(start + index) % len(form_ids)]
         page_style = rng.choice(FILL_STYLES) if style == "mixed" else style
         pages.append(generate_page(form_id, style=page_style, profile=profile, seed=seed + index,
                                    invalid_share=invalid_share))
@@ -135,7 +136,7 @@ def generate_many(form_id: str, *, count: int, style: str, profile: str, seed: i
     return paths
 
 
-def write_previews(form_ids: list[str], out_dir: Path, *, seed: int = 1, width_px: int = 1100) -> list[Path]:
+def write_previews(form_ids: list[str], out_dir: Path, *, seed: int = 1, width_px: int = 1000) -> list[Path]:
     """One filled form per form, style and profile, reduced for a quick look (`samples/previews/`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -146,7 +147,9 @@ def write_previews(form_ids: list[str], out_dir: Path, *, seed: int = 1, width_p
                 image = page.image.convert("L")
                 height_px = round(image.height * width_px / image.width)
                 path = out_dir / f"{form_id}_{style}_{profile}.png"
-                image.resize((width_px, height_px), Image.Resampling.LANCZOS).save(path, optimize=True)
+                reduced = image.resize((width_px, height_px), Image.Resampling.LANCZOS)
+                # 16 grey levels keep a scan's look at a fraction of the size (the previews are committed).
+                reduced.quantize(16, dither=Image.Dither.NONE).save(path, optimize=True)
                 written.append(path)
     return written
 

@@ -15,7 +15,7 @@ def read_out(tmp_path_factory):
     out = tmp_path_factory.mktemp("read")
     completed = subprocess.run(
         [sys.executable, "-m", "taxintake.cli", "read", str(SAMPLES / "scan_0002.jpg"), str(SAMPLES / "bundle_0001.pdf"),
-         "--out", str(out), "--workers", "1"],
+         str(SAMPLES / "bundle_0002.tif"), "--out", str(out), "--workers", "2"],
         capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
     return out, completed.stdout
@@ -24,7 +24,18 @@ def read_out(tmp_path_factory):
 def test_one_json_per_page_named_after_source_and_page(read_out):
     out, _ = read_out
     assert sorted(p.name for p in out.glob("*.json")) == [
-        "bundle_0001_p001.json", "bundle_0001_p002.json", "bundle_0001_p003.json", "scan_0002_p001.json"]
+        "bundle_0001_p001.json", "bundle_0001_p002.json", "bundle_0001_p003.json",
+        *(f"bundle_0002_p{page:03d}.json" for page in range(1, 6)), "scan_0002_p001.json"]
+
+
+def test_a_mixed_multipage_tiff_is_classified_page_by_page(read_out):
+    out, _ = read_out
+    truth = json.loads((SAMPLES / "bundle_0002.truth.json").read_text(encoding="utf-8"))
+    expected = [page["form_id"] for page in truth["pages"]]
+    assert {"ido_todoke", "hojin_shinkoku", "kyuyo_hokoku", None} <= set(expected)
+    read = [json.loads((out / f"bundle_0002_p{n:03d}.json").read_text(encoding="utf-8"))["form_id"]
+            for n in range(1, len(expected) + 1)]
+    assert read == expected
 
 
 def test_the_contract_shape_and_normalised_values(read_out):
