@@ -44,8 +44,22 @@ def _random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+# Surnames written with a variant character that a name register keeps (forms.md: 髙, 﨑, 邊).
+RARE_SURNAMES = [("髙橋", "タカハシ"), ("髙木", "タカギ"), ("山﨑", "ヤマザキ"), ("宮﨑", "ミヤザキ"),
+                 ("渡邊", "ワタナベ"), ("田邊", "タナベ"), ("濵田", "ハマダ")]
+RARE_SURNAME_SHARE = 0.05
+
+
+def surname(rng: random.Random, faker: Faker) -> tuple[str, str]:
+    """A surname (kanji, kana), now and then one written with a variant character."""
+    if rng.random() < RARE_SURNAME_SHARE:
+        return rng.choice(RARE_SURNAMES)
+    kanji, kana, _ = faker.last_name_pair()
+    return kanji, kana
+
+
 def ido_todoke(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -> FormContent:
-    last_kanji, last_kana, _ = faker.last_name_pair()
+    last_kanji, last_kana = surname(rng, faker)
     first_kanji, first_kana, _ = faker.first_name_pair()
     birth = _random_date(rng, date(1950, 1, 1), date(2006, 12, 31))
     birth_era, birth_y, birth_m, birth_d = date_to_wareki(birth)
@@ -95,10 +109,3 @@ def ido_todoke(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -> 
 
 def _year_text(era_year: int) -> str:
     return "元" if era_year == 1 else str(era_year)
-
-
-GENERATORS = {"ido_todoke": ido_todoke}
-
-from samples.fake_hojin import hojin_shinkoku  # noqa: E402  (after GENERATORS: it imports this module)
-GENERATORS["hojin_shinkoku"] = hojin_shinkoku
-GENERATORS["kyuyo_hokoku"] = __import__("samples.fake_kyuyo", fromlist=["kyuyo_hokoku"]).kyuyo_hokoku

@@ -12,16 +12,12 @@ import calendar
 import math
 import random
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
-
 from faker import Faker
 
 from ocr.tax_rules import apportion, floor_to, kintowari, tax_at_rate
 from ocr.templates import load_template
 from ocr.wareki import date_to_wareki
-
-if TYPE_CHECKING:
-    from samples.fake_data import FormContent
+from samples.fake_data import FormContent, _corrupt_digit, make_corporate_number, surname
 
 WARDS = ("中央区", "花見川区", "稲毛区", "若葉区", "緑区", "美浜区")
 TRADES = ("建設業", "製造業", "卸売業", "小売業", "不動産業", "運輸業", "サービス業", "飲食業", "情報通信業",
@@ -40,8 +36,6 @@ CAPITAL_WEIGHTS = (12, 18, 10, 6, 22, 8, 8, 6, 3, 5, 2)
 
 
 def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -> FormContent:
-    # samples.fake_data registers this generator, so it is imported here, not at the top, to avoid a cycle.
-    from samples.fake_data import FormContent, _corrupt_digit, make_corporate_number
 
     rate = load_template("hojin_shinkoku").parameters["hojinzeiwari_rate"]
     kubun = rng.choices(["確定", "中間", "修正"], weights=[70, 15, 15])[0]
@@ -52,7 +46,7 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
     word, word_kana = rng.choice(BUSINESS_WORDS)
     legal = rng.choices(LEGAL_FORMS, weights=[80, 12, 8])[0]
     name = f"{legal}{family_kanji}{word}" if rng.random() < 0.5 else f"{family_kanji}{word}{legal}"
-    rep_last, _, _ = faker.last_name_pair()
+    rep_last, _ = surname(rng, faker)
     rep_first, _, _ = faker.first_name_pair()
     gokei = max(1, int(math.exp(rng.uniform(0, 6.2))))
     bunkatsu = gokei >= 2 and rng.random() < 0.3

@@ -22,15 +22,11 @@ from faker import Faker
 from ocr.tax_rules import floor_to, income_adjustment_cap, kyuyo_shotoku
 from ocr.wareki import date_to_wareki
 from samples.fake_data import (FormContent, _corrupt_digit, _random_date, _year_text, make_corporate_number,
-                               make_my_number)
+                               make_my_number, surname)
 
 FORM_ID = "kyuyo_hokoku"
 NENBUN = 2025
 YEAR_END = date(NENBUN, 12, 31)
-# Surnames written with a variant character that a name register keeps (forms.md: 髙, 﨑, 邊).
-RARE_SURNAMES = [("髙橋", "タカハシ"), ("髙木", "タカギ"), ("山﨑", "ヤマザキ"), ("宮﨑", "ミヤザキ"),
-                 ("渡邊", "ワタナベ"), ("田邊", "タナベ"), ("濵田", "ハマダ")]
-RARE_SURNAME_SHARE = 0.05
 JUTAKU_KUBUN = ["住", "認", "増", "震", "特", "特特", "特特特"]
 YAKUSHOKU = ["課長", "部長", "係長", "主任", "営業部長", "店長", "工場長"]
 
@@ -44,14 +40,6 @@ def _birth_for_age(rng: random.Random, low: int, high: int) -> date:
     return _random_date(rng, date(NENBUN - high, 1, 1), date(NENBUN - low, 12, 31))
 
 
-def _family(rng: random.Random, faker: Faker) -> tuple[str, str]:
-    """A surname (kanji, kana), now and then one written with a variant character."""
-    if rng.random() < RARE_SURNAME_SHARE:
-        return rng.choice(RARE_SURNAMES)
-    kanji, kana, _ = faker.last_name_pair()
-    return kanji, kana
-
-
 def _phone(rng: random.Random) -> str:
     area = rng.choice(["03", "06", "043", "047", "045", "0476", "090", "080", "070"])
     rest = 10 - len(area) if area not in ("090", "080", "070") else 8
@@ -62,7 +50,7 @@ def _phone(rng: random.Random) -> str:
 
 def _person(rng: random.Random, faker: Faker, family: tuple[str, str] | None = None) -> tuple[str, str]:
     """(kanji name, kana name) in contract form: 「鈴木拓真」, 「スズキ タクマ」."""
-    family = family or _family(rng, faker)
+    family = family or surname(rng, faker)
     first_kanji, first_kana, _ = faker.first_name_pair()
     return family[0] + first_kanji, f"{family[1]} {first_kana}"
 
@@ -134,7 +122,7 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
 
     # ---- the employee
     kind = rng.choices(["regular", "retired", "joined", "otsu", "part"], weights=[66, 14, 10, 3, 7])[0]
-    family = _family(rng, faker)
+    family = surname(rng, faker)
     name, kana = _person(rng, faker, family)
     birth = _birth_for_age(rng, 16, 19) if kind == "part" and rng.random() < 0.5 else _birth_for_age(rng, 20, 70)
     t.update(jusho=faker.address(), my_number=make_my_number(rng), kana=kana, shimei=name,

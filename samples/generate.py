@@ -12,7 +12,7 @@ from PIL import Image
 from ocr.normalize import normalize
 from ocr.templates import Template, load_template
 from samples.degrade import SCAN_PROFILES, degrade
-from samples.fake_data import GENERATORS
+from samples.generators import GENERATORS
 from samples.render import choose_fill_style, fill_form, render_blank
 
 FILL_STYLES = ("printed", "handwritten")

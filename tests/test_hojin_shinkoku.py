@@ -8,7 +8,7 @@ from PIL import Image
 
 from ocr.templates import load_template
 from ocr.validate import validate_cross_fields, validate_field
-from samples.fake_data import GENERATORS
+from samples.generators import GENERATORS
 
 FORM = "hojin_shinkoku"
 

@@ -7,7 +7,7 @@ from faker import Faker
 from ocr.tax_rules import kyuyo_shotoku
 from ocr.templates import load_template
 from ocr.validate import validate_cross_fields, validate_field
-from samples.fake_data import GENERATORS
+from samples.generators import GENERATORS
 
 FORM = "kyuyo_hokoku"
 
