@@ -1,0 +1,86 @@
+"""Circled choices and era groups read from the pixels of generated, scanned forms (ocr/crops.py read_marks).
+
+kyuyo_hokoku's 就職/退職 and 平/令 groups are small (5 mm slots, a 0.3 mm inset from their frame lines) and are
+left empty on most forms: the frame lines and printed labels, a pixel or two off after registration, must not
+read as a circle."""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from ocr import crops
+from ocr.classify import place_page
+from ocr.load import iter_pages
+from ocr.register import template_blank
+from ocr.templates import load_template
+from samples.generate import generate_page, write_page
+
+FORM = "kyuyo_hokoku"
+SEEDS = (31, 32)
+
+
+@lru_cache(maxsize=None)
+def _registered(style: str, profile: str, seed: int):
+    page = generate_page(FORM, style=style, profile=profile, seed=seed)
+    with tempfile.TemporaryDirectory() as folder:
+        loaded = next(iter_pages(write_page(page, Path(folder), "page")))
+    placement = place_page(loaded, [load_template(FORM)])
+    return placement.registered, page.truth["fields"]
+
+
+@pytest.mark.parametrize("profile", ["office200", "fax"])
+@pytest.mark.parametrize("style", ["printed", "handwritten"])
+def test_marks_read_as_circled_or_empty(style, profile):
+    template = load_template(FORM)
+    blank = template_blank(template)
+    seen_empty = seen_circled = 0
+    for seed in SEEDS:
+        registered, truth = _registered(style, profile, seed)
+        for spec in template.fields:
+            if spec.kind not in ("era", "choice"):
+                continue
+            reading = crops.read_marks(registered, blank, template, spec)
+            assert (reading.chosen, reading.confidence) == (truth[spec.name], 0.99), (seed, spec.name, reading)
+            seen_empty += truth[spec.name] is None
+            seen_circled += truth[spec.name] is not None
+    # The seeds give both kinds: groups left empty and groups circled.
+    assert seen_empty >= 2 and seen_circled >= 2
+
+
+def test_an_empty_group_with_a_misregistered_frame_reads_empty():
+    """Shift the page by 2 px: the printed frame lines and labels move off their blank places, and still no
+    option reads as circled."""
+    import numpy as np
+
+    template = load_template(FORM)
+    blank = template_blank(template)
+    registered, truth = _registered("printed", "office200", SEEDS[0])
+    empty = [spec for spec in template.fields if spec.kind in ("era", "choice") and truth[spec.name] is None]
+    assert empty
+    for dy, dx in ((2, 0), (0, 2), (-2, -1)):
+        shifted = np.roll(registered, (dy, dx), axis=(0, 1))
+        for spec in empty:
+            reading = crops.read_marks(shifted, blank, template, spec)
+            assert reading.chosen is None and reading.confidence == 0.99, (dy, dx, spec.name, reading)
+
+
+def test_two_rings_are_sent_to_review():
+    """A second circle drawn on a circled group: not accepted (a correction or a double choice)."""
+    import cv2
+
+    template = load_template(FORM)
+    blank = template_blank(template)
+    registered, truth = _registered("printed", "office200", SEEDS[0])
+    spec = template.field("seinengappi_era")
+    page = registered.copy()
+    for option, slot in zip(spec.options, spec.option_boxes()):
+        if option != truth[spec.name]:
+            x, y, w, h = (template.mm_to_px(v) for v in slot)
+            centre = (int(x + w / 2), int(y + h / 2))
+            cv2.ellipse(page, centre, (int(w / 2) - 2, int(h / 2) - 6), 0, 0, 360, 0, 3)
+            break
+    reading = crops.read_marks(page, blank, template, spec)
+    assert reading.confidence < 0.8 and len(reading.unsure) == 2
