@@ -10,7 +10,6 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ocr import geometry
 from ocr.load import LoadedPage
 from ocr.register import (CoarseFit, Registration, RegistrationError, coarse_fit, page_features, refine,
                            warp_to_template)
@@ -30,8 +29,9 @@ class UnknownForm(ValueError):
     pass
 
 
-# After the quarter turn and deskew, a true fit needs only a small rotation and a scale near 1.
-MAX_RESIDUAL_ROTATION_DEGREES = 3.0
+# ORB features are rotation invariant, so one match per template finds the page's quarter turn and skew together;
+# what is left after the nearest quarter turn must be a scan's skew, and the scale near the expected one.
+MAX_SKEW_DEGREES = 8.0
 SCALE_TOLERANCE = 0.12
 # Share of the blank form's printed ruling and labels that must be found dark on the registered page.
 MIN_PRINT_AGREEMENT = 0.6
@@ -41,54 +41,49 @@ UNMISTAKABLE_AGREEMENT = 0.9
 @dataclass
 class _Candidate:
     fit: CoarseFit
-    straight: np.ndarray  # the page turned, scaled and deskewed as the fit saw it
-    skew_degrees: float
-    turn: int
+    scaled: np.ndarray  # the page at the template's resolution, as the fit saw it
+    expected_scale: float | None  # template px per page px after scaling: 1 when the scan's dpi is known
 
 
 def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
-    """Find the template and the quarter turn under which the page registers best: classification by fit.
+    """Find the template (and with it the page's quarter turn and skew) the page registers best to.
 
-    Every template and turn is first matched by features alone (cheap); only the best-ranked candidates are
-    refined and checked against the printed form, so more templates cost little more time.
+    Every template is first matched by features alone (cheap, and blind to rotation); only the best-ranked
+    candidates are refined and checked against the printed form, so more templates cost little more time.
     """
     reasons: list[str] = []
     candidates: list[_Candidate] = []
-    prepared: dict[tuple[int, float], tuple[np.ndarray, float, object]] = {}
+    prepared: dict[float, tuple[np.ndarray, object]] = {}
     for template in templates:
-        width_px, height_px = template.page_size_px()
-        template_landscape = width_px > height_px
-        page_landscape = page.pixels.shape[1] > page.pixels.shape[0]
-        for turn in ((0, 180) if template_landscape == page_landscape else (90, 270)):
-            key = (turn, _scale_factor(page.pixels.shape[1 if turn in (0, 180) else 0], page.dpi, template))
-            if key not in prepared:
-                scaled = _scaled(geometry.quarter_turn(page.pixels, turn), key[1])
-                straight, skew = geometry.deskew(scaled)
-                prepared[key] = (straight, skew, page_features(straight))
-            straight, skew, features = prepared[key]
-            try:
-                candidates.append(_Candidate(coarse_fit(features, template), straight, skew, turn))
-            except RegistrationError as exc:
-                reasons.append(f"{template.form_id}: {exc}")
+        scale = _scale_factor(page, template)
+        if scale not in prepared:
+            scaled = _scaled(page.pixels, scale)
+            prepared[scale] = (scaled, page_features(scaled))
+        scaled, features = prepared[scale]
+        try:
+            fit = coarse_fit(features, template)
+        except RegistrationError as exc:
+            reasons.append(f"{template.form_id}: {exc}")
+            continue
+        candidates.append(_Candidate(fit, scaled, 1.0 if page.dpi else None))
     best: PagePlacement | None = None
     best_agreement = 0.0
     for candidate in sorted(candidates, key=lambda c: c.fit.inliers, reverse=True):
         template = candidate.fit.template
-        registration = refine(candidate.straight, candidate.fit)
-        problem = _implausible(registration)
+        registration = refine(candidate.scaled, candidate.fit)
+        problem = _implausible(registration, candidate.expected_scale)
         if problem:
             reasons.append(f"{template.form_id}: {problem}")
             continue
-        registered = warp_to_template(candidate.straight, registration, template)
+        registered = warp_to_template(candidate.scaled, registration, template)
         agreement = print_agreement(registered, template)
         if agreement < MIN_PRINT_AGREEMENT:
             reasons.append(f"{template.form_id}: 様式の罫線・文字と一致しません（一致率 {agreement:.0%}）/ "
                            "printed form does not match")
             continue
         if agreement > best_agreement:
-            # The homography removes what deskew left; together they measure the page's skew precisely.
-            skew = candidate.skew_degrees + _homography_rotation_degrees(registration.homography)
-            best = PagePlacement(template, registered, skew, (360 - candidate.turn) % 360, registration)
+            turn, skew = _turn_and_skew(registration.homography)
+            best = PagePlacement(template, registered, skew, turn, registration)
             best_agreement = agreement
         if agreement > UNMISTAKABLE_AGREEMENT:
             break  # the best-ranked fit matches the printed form: the others cannot do better
@@ -97,15 +92,22 @@ def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
     return best
 
 
-def _implausible(registration: Registration) -> str | None:
+def _turn_and_skew(homography: np.ndarray) -> tuple[int, float]:
+    """The quarter turn (counter-clockwise, 0/90/180/270) the page's content was given, and the skew left over."""
+    rotation = _homography_rotation_degrees(homography)
+    turn = int(round(rotation / 90.0)) * 90
+    return turn % 360, rotation - turn
+
+
+def _implausible(registration: Registration, expected_scale: float | None) -> str | None:
     if not registration.good:
         return (f"位置合わせの精度が不足しています（inliers {registration.inliers}, "
                 f"residual {registration.residual_px:.1f}px）/ registration too weak")
-    homography = registration.homography
-    rotation = _homography_rotation_degrees(homography)
-    scale = float(np.sqrt(abs(np.linalg.det(homography[:2, :2]))))
-    if abs(rotation) > MAX_RESIDUAL_ROTATION_DEGREES or abs(scale - 1) > SCALE_TOLERANCE:
-        return f"向き・大きさが様式と合いません（回転 {rotation:.0f}°, 倍率 {scale:.2f}）/ orientation or scale off"
+    _, skew = _turn_and_skew(registration.homography)
+    scale = float(np.sqrt(abs(np.linalg.det(registration.homography[:2, :2]))))
+    scale_off = expected_scale is not None and abs(scale - expected_scale) > SCALE_TOLERANCE * expected_scale
+    if abs(skew) > MAX_SKEW_DEGREES or scale_off:
+        return f"向き・大きさが様式と合いません（傾き {skew:.0f}°, 倍率 {scale:.2f}）/ skew or scale off"
     return None
 
 
@@ -126,9 +128,12 @@ def _homography_rotation_degrees(homography: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(homography[1, 0], homography[0, 0])))
 
 
-def _scale_factor(page_width_px: int, dpi: float | None, template: Template) -> float:
-    """Page pixels to template pixels: by the scan's dpi, or by width when the file does not say."""
-    scale = template.dpi / dpi if dpi else template.page_size_px()[0] / page_width_px
+def _scale_factor(page: LoadedPage, template: Template) -> float:
+    """Page pixels to template pixels: by the scan's dpi, or (dpi unknown) by the longer sides."""
+    if page.dpi:
+        scale = template.dpi / page.dpi
+    else:
+        scale = max(template.page_size_px()) / max(page.pixels.shape)
     return 1.0 if abs(scale - 1) < 0.02 else round(scale, 4)
 
 

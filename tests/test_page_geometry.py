@@ -1,4 +1,4 @@
-"""Orientation, deskew and registration on small generated pages (real pixels, no OCR)."""
+"""Orientation, skew and registration on small generated pages (real pixels, no OCR)."""
 import random
 
 import cv2
