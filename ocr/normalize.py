@@ -260,12 +260,29 @@ def _separator_read_as_long_vowel(text: str) -> str:
     return text
 
 
+# A large ユ/ヨ between an イ-row kana and ウ/ン is almost always a small one read large (シヨウ for ショウ, ジユン
+# for ジュン); the legitimate large readings in names (キヨシ, ニシヤマ, ヨシユキ) are not followed by ウ or ン.
+_LARGE_YOON = re.compile("[キギシジチヂニヒビピミリ](?:ユ[ウン]|ヨウ)")
+# ッ doubles the consonant that follows: never at the start of a word, after ン/ー/ッ, or before a vowel, ン or ー.
+_SOKUON_BEFORE_NOT = set("アイウエオンーッャュョァィゥェォ ")
+_SOKUON_AFTER_NOT = set("ンーッ ")
+
+
 def _has_misplaced_small_kana(text: str) -> bool:
+    """Small kana where Japanese has none, or a large one where it needs a small one: the engine confuses the
+    sizes (サィトウ, ッバサ, シヨウタ). Flagged for a person, never changed: which size was written is theirs."""
     for previous, ch in zip(" " + text, text):
         allowed_after = _SMALL_KANA_FOLLOWS.get(ch)
         if allowed_after is not None and previous not in allowed_after:
             return True
-    return False
+    for index, ch in enumerate(text):
+        if ch != "ッ":
+            continue
+        previous = text[index - 1] if index else " "
+        following = text[index + 1] if index + 1 < len(text) else " "
+        if previous in _SOKUON_AFTER_NOT or following in _SOKUON_BEFORE_NOT:
+            return True
+    return bool(_LARGE_YOON.search(text))
 
 
 # --- free text -------------------------------------------------------------------------------------------------

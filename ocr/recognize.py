@@ -138,10 +138,13 @@ LOOKALIKE_SOURCES = {
 # their probability counts as the blank, so a comma or a cell line is dropped instead of becoming the nearest
 # digit (digits-only decoding of "1,234,500" otherwise reads "192349500").
 SEPARATOR_CLASSES = set(" 　,，.．、。-−–—―ー一'`·・:|/")
-# Where a charset allows spaces, one is emitted where the step between two characters' centres is this many times
-# the line's usual step and at least SPACE_GAP_MIN_EXTRA timesteps (8 px at the model's 48 px height) more: the
-# model itself drops the space between family and given names. Within a name steps vary by ±1; a full-width space
-# adds 3-5 timesteps.
+# Where a charset allows spaces, one space (never more: a kana name has exactly one, between family and given
+# name) is emitted at the widest step between two characters' centres, when that step is this many times the
+# line's usual step and at least SPACE_GAP_MIN_EXTRA timesteps (8 px at the model's 48 px height) more, and at
+# least SPACE_GAP_MIN_EXTRA more than every other step: the model itself drops the space between family and given
+# names. Within a name steps vary by ±1; a full-width space adds 3-5 timesteps. Two wide gaps of about the same
+# width (handwriting spaced unevenly: ナカ ガワ ユイ) give no space, and the name/kana check sends the field to
+# review for its missing separator instead of accepting a space in the wrong place.
 SPACE_GAP_RATIO = 1.5
 SPACE_GAP_MIN_EXTRA = 2
 
@@ -224,18 +227,22 @@ def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool) 
 
 
 def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:
+    text = "".join(run[0] for run in runs)
+    if any(run[0].isspace() for run in runs):
+        return text  # the model placed a space itself
     centres = [(first + last) / 2 for _, first, last, _ in runs]
     steps = np.diff(centres)
     if len(steps) < 2:
-        return "".join(run[0] for run in runs)
+        return text
     usual = float(np.median(steps))
-    pieces = [runs[0][0]]
-    for (ch, *_), step, before in zip(runs[1:], steps, runs[:-1]):
-        wide = step >= SPACE_GAP_RATIO * usual and step >= usual + SPACE_GAP_MIN_EXTRA
-        if wide and not ch.isspace() and not before[0].isspace():
-            pieces.append(" ")
-        pieces.append(ch)
-    return "".join(pieces)
+    order = np.argsort(steps)[::-1]
+    widest = float(steps[order[0]])
+    runner_up = float(steps[order[1]])
+    wide = widest >= SPACE_GAP_RATIO * usual and widest >= usual + SPACE_GAP_MIN_EXTRA
+    if not wide or widest < runner_up + SPACE_GAP_MIN_EXTRA:
+        return text
+    at = int(order[0]) + 1
+    return text[:at] + " " + text[at:]
 
 
 # --- registry: engines chosen by configuration ----------------------------------------------------------------
