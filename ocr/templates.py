@@ -173,6 +173,10 @@ class Template(BaseModel):
     cross_field_rules: list[CrossFieldRule] = Field(default_factory=list)
     parameters: dict[str, int] = Field(
         default_factory=dict, description="constants the rules use, e.g. nenbun (年分, Western year) or a tax rate")
+    name_kana_pairs: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="[name_field, kana_field] of a person's 氏名 and its フリガナ: the kana is checked against the "
+                    "name's dictionary readings and must separate family and given name with one space")
 
     @model_validator(mode="after")
     def _fields_fit(self) -> "Template":
@@ -186,6 +190,12 @@ class Template(BaseModel):
                 raise ValueError(f"{f.name}: box {f.box} lies outside the {self.page.width_mm}×{self.page.height_mm} mm page")
             if f.era_field and f.era_field not in names:
                 raise ValueError(f"{f.name}: era_field {f.era_field!r} is not a field of this template")
+        for name_field, kana_field in self.name_kana_pairs:
+            for pair_field, kind in ((name_field, "text"), (kana_field, "kana")):
+                if pair_field not in names:
+                    raise ValueError(f"name_kana_pairs: {pair_field!r} is not a field of this template")
+                if self.field(pair_field).kind != kind:
+                    raise ValueError(f"name_kana_pairs: {pair_field!r} must be a {kind} field")
         for rule in self.cross_field_rules:
             parsed = rule.parsed()
             if parsed.target not in names:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ocr.checkdigits import is_valid_corporate_number, is_valid_my_number
+from ocr.evidence import name_kana_evidence
 from ocr.rules import holds
 from ocr.templates import FieldSpec, Template
 
@@ -160,4 +161,29 @@ def validate_cross_fields(template: Template, values: dict[str, object]) -> dict
                 field_reasons = reasons.setdefault(name, [])
                 if reason not in field_reasons:
                     field_reasons.append(reason)
+    for name_field, kana_field in template.name_kana_pairs:
+        for field_name, reason in name_kana_reasons(values.get(name_field), values.get(kana_field), name_field,
+                                                    kana_field):
+            field_reasons = reasons.setdefault(field_name, [])
+            if reason not in field_reasons:
+                field_reasons.append(reason)
     return reasons
+
+
+def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: str) -> list[tuple[str, str]]:
+    """(field, reason) for a person's 氏名 and フリガナ that do not fit each other.
+
+    - `kana_separator_missing` on the kana when it has no space or more than one: a person's kana has exactly one,
+      between family and given name, and the recogniser only guesses it from a gap.
+    - `name_kana_mismatch` on both when the family name's kana is none of the dictionary readings of the name's
+      beginning (pykakasi; ocr/evidence.py). A given name that disagrees flags nothing: given names often have
+      readings no dictionary holds.
+    """
+    if not isinstance(kana, str) or not kana.strip():
+        return []
+    found: list[tuple[str, str]] = []
+    if kana.strip().count(" ") != 1:
+        found.append((kana_field, "kana_separator_missing"))
+    if isinstance(name, str) and name.strip() and name_kana_evidence(name, kana).mismatch:
+        found += [(name_field, "name_kana_mismatch"), (kana_field, "name_kana_mismatch")]
+    return found

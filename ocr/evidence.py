@@ -1,0 +1,168 @@
+"""Evidence between fields that the engine's score cannot give: does the kana reading agree with the kanji name?
+
+The reading of a kanji name comes from pykakasi's dictionary (kakasi's kanwa dictionary, shipped inside the wheel;
+nothing is downloaded). A name is matched against its kana by trying every dictionary reading of every dictionary
+word that starts at each position, pruned by the kana itself, so names whose words have several readings (河野
+コウノ/カワノ, 中島 ナカジマ/ナカシマ) agree under any of them. A word after the first may take its first kana
+voiced (連濁: 中 + 川 → ナカガワ).
+
+The evidence is used in one direction only:
+- agreement of both family and given name supports the kana reading (an independent read of the name confirms it);
+- disagreement of the **family** name, where the dictionary knows every character of it, is a reason to ask a
+  person about both fields (`name_kana_mismatch`);
+- a given name that disagrees proves nothing: given names often have readings no dictionary holds (七夏 ナナミ,
+  知実 サトミ).
+Homophones (斉藤/斎藤) and variant characters (髙橋/高橋) read the same, so agreement never vouches for the
+kanji name itself.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import jaconv
+
+Verdict = Literal["agree", "disagree", "unknown"]
+
+# Variant characters the dictionary does not know, read as their common form (for the reading only: the value
+# written is never changed here).
+READING_VARIANTS = str.maketrans({"髙": "高", "﨑": "崎", "濵": "浜", "德": "徳", "邊": "辺", "邉": "辺", "籠": "篭"})
+_VOICED = dict(zip("カキクケコサシスセソタチツテトハヒフヘホ", "ガギグゲゴザジズゼゾダヂヅデドバビブベボ"))
+_SEMI_VOICED = dict(zip("ハヒフヘホ", "パピプペポ"))
+# Generous bound on the search (a four-character name explores a few dozen states).
+MAX_STATES = 20000
+
+
+@dataclass(frozen=True)
+class NameKanaEvidence:
+    family: Verdict
+    given: Verdict
+    family_split: int | None = None  # characters of the kanji name that the family kana covers, when it agrees
+    separated: bool = True  # the kana has exactly one space, between family and given name
+
+    @property
+    def agrees(self) -> bool:
+        """Family and given name both read as written, one space between them: support for the kana reading."""
+        return self.family == "agree" and self.given == "agree" and self.separated
+
+    @property
+    def mismatch(self) -> bool:
+        """The family name's kana is none of its dictionary readings: ask a person about both fields."""
+        return self.family == "disagree"
+
+
+def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
+    """Whether `kana` (family and given name separated by one space, as the read-result contract writes it) is
+    a reading of the kanji `name` (no space between family and given name, e.g. 「佐藤健太」)."""
+    name = _plain_name(name)
+    parts = _kana_parts(kana)
+    if not name or not parts or not all(_readable(ch) for ch in name):
+        return NameKanaEvidence("unknown", "unknown", separated=len(parts) == 2)
+    if len(parts) != 2:
+        # Without the family/given separator only the whole can be compared, and only as support.
+        verdict: Verdict = "agree" if reads_as(name, "".join(parts)) else "unknown"
+        return NameKanaEvidence(verdict, verdict, separated=False)
+    family, given = parts
+    for split in range(1, len(name)):
+        if reads_as(name[:split], family):
+            given_verdict: Verdict = "agree" if reads_as(name[split:], given) else "unknown"
+            return NameKanaEvidence("agree", given_verdict, split)
+    # The family kana is no reading of any beginning of the name. Only a dictionary that knows the characters
+    # can say so: an unknown character (外字, a rare variant) leaves the question open.
+    if all(_has_entries(ch) for ch in name):
+        return NameKanaEvidence("disagree", "unknown")
+    return NameKanaEvidence("unknown", "unknown")
+
+
+def reads_as(kanji: str, kana: str) -> bool:
+    """Whether the dictionary allows `kana` (katakana, no spaces) as a reading of `kanji`."""
+    kanji = _plain_name(kanji)
+    kana = _katakana(kana).replace(" ", "")
+    if not kanji or not kana:
+        return False
+    return _match(kanji, kana)
+
+
+@lru_cache(maxsize=4096)
+def _match(kanji: str, kana: str) -> bool:
+    states = 0
+    stack = [(0, 0)]
+    seen: set[tuple[int, int]] = set()
+    while stack:
+        i, j = stack.pop()
+        if i == len(kanji) and j == len(kana):
+            return True
+        if i == len(kanji) or j == len(kana) or (i, j) in seen:
+            continue
+        seen.add((i, j))
+        states += 1
+        if states > MAX_STATES:
+            return False
+        for length, reading in _word_readings(kanji, i):
+            for variant in _with_rendaku(reading) if i > 0 else (reading,):
+                if kana.startswith(variant, j):
+                    stack.append((i + length, j + len(variant)))
+    return False
+
+
+def _word_readings(text: str, start: int) -> list[tuple[int, str]]:
+    """(length, katakana reading) of every dictionary word starting at `start`, and of a kana character itself."""
+    ch = text[start]
+    if _is_kana(ch):
+        return [(1, _katakana(ch))]
+    readings: list[tuple[int, str]] = []
+    if ch == "々" and start > 0:
+        # The repetition mark reads as the character before it (佐々木 is in the dictionary, 奈々 may not be).
+        readings += [(1, r) for length, r in _word_readings(text, start - 1) if length == 1]
+    for word, yomis in _entries(ch).items():
+        if text.startswith(word, start):
+            readings += [(len(word), _katakana(yomi)) for yomi in yomis]
+    return readings
+
+
+def _with_rendaku(reading: str) -> tuple[str, ...]:
+    first = reading[:1]
+    variants = [reading]
+    for table in (_VOICED, _SEMI_VOICED):
+        if first in table:
+            variants.append(table[first] + reading[1:])
+    return tuple(variants)
+
+
+@lru_cache(maxsize=8192)
+def _entries(ch: str) -> dict[str, tuple[str, ...]]:
+    from pykakasi.kanji import Kanwa
+
+    table = Kanwa().load(ch) or {}
+    # Entries with a context (okurigana) condition are verb stems; a name takes the plain ones.
+    return {word: tuple(yomi for yomi, context in values if context is None)
+            for word, values in table.items() if any(context is None for _, context in values)}
+
+
+def _has_entries(ch: str) -> bool:
+    return _is_kana(ch) or ch == "々" or bool(_entries(ch))
+
+
+def _readable(ch: str) -> bool:
+    return _is_kana(ch) or ch == "々" or "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _is_kana(ch: str) -> bool:
+    return "ぁ" <= ch <= "ゖ" or "ァ" <= ch <= "ヺ" or ch == "ー"
+
+
+def _plain_name(name: str) -> str:
+    from pykakasi.kanji import Itaiji
+
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", name or "") if not ch.isspace())
+    return Itaiji().convert(text.translate(READING_VARIANTS))
+
+
+def _katakana(text: str) -> str:
+    return jaconv.hira2kata(unicodedata.normalize("NFKC", text))
+
+
+def _kana_parts(kana: str) -> list[str]:
+    return _katakana(kana or "").split()

@@ -1,0 +1,87 @@
+"""Name ↔ kana evidence (ocr/evidence.py) with pykakasi's real dictionary, and the template-level check built on it."""
+from __future__ import annotations
+
+import pytest
+
+from ocr.evidence import name_kana_evidence, reads_as
+from ocr.templates import Template, load_template
+from ocr.validate import name_kana_reasons, validate_cross_fields
+
+
+@pytest.mark.parametrize("name, kana", [
+    ("佐藤健太", "サトウ ケンタ"),
+    ("中川結衣", "ナカガワ ユイ"),
+    ("阿部陽介", "アベ ヨウスケ"),
+    ("河野太郎", "カワノ タロウ"),  # 河野 has two readings; either agrees
+    ("河野太郎", "コウノ タロウ"),
+    ("佐々木翔", "ササキ ショウ"),
+    ("髙橋裕樹", "タカハシ ユウキ"),  # a variant character reads as its common form
+    ("山﨑さくら", "ヤマザキ サクラ"),
+])
+def test_agreeing_name_and_kana(name, kana):
+    evidence = name_kana_evidence(name, kana)
+    assert evidence.family == "agree" and evidence.given == "agree"
+    assert evidence.agrees and not evidence.mismatch
+
+
+def test_family_name_disagreement_flags():
+    evidence = name_kana_evidence("佐藤健太", "スズキ ケンタ")
+    assert evidence.family == "disagree" and evidence.mismatch and not evidence.agrees
+    # A space in the wrong place makes the family kana no reading of the name's beginning.
+    assert name_kana_evidence("佐藤健太", "サト ウケンタ").mismatch
+    # A misread family kana: ナカグワ is no reading of 中川 (ナカガワ, ナカカワ are).
+    assert name_kana_evidence("中川結衣", "ナカグワ ユイ").mismatch
+
+
+def test_given_name_disagreement_alone_does_not_flag():
+    # 七夏 ナナミ is a real given name the dictionary does not read that way.
+    evidence = name_kana_evidence("佐々木七夏", "ササキ ナナミ")
+    assert evidence.family == "agree" and evidence.given == "unknown"
+    assert not evidence.mismatch and not evidence.agrees
+
+
+def test_kana_without_one_separator_is_no_support():
+    evidence = name_kana_evidence("中川結衣", "ナカガワユイ")
+    assert not evidence.separated and not evidence.agrees and not evidence.mismatch
+    assert not name_kana_evidence("中川結衣", "ナカ ガワ ユイ").agrees
+
+
+def test_unknown_characters_leave_the_question_open():
+    assert name_kana_evidence("Smith", "スミス ジョン").family == "unknown"
+    assert not name_kana_evidence("", "サトウ ケンタ").mismatch
+
+
+def test_reads_as_whole_words():
+    assert reads_as("鈴木", "スズキ")
+    assert reads_as("すずき", "スズキ")
+    assert not reads_as("鈴木", "スズ")
+
+
+def test_name_kana_reasons():
+    assert name_kana_reasons("佐藤健太", "サトウ ケンタ", "n", "k") == []
+    assert name_kana_reasons("佐藤健太", "スズキ ケンタ", "n", "k") == [("n", "name_kana_mismatch"),
+                                                                    ("k", "name_kana_mismatch")]
+    assert name_kana_reasons("佐藤健太", "サトウケンタ", "n", "k") == [("k", "kana_separator_missing")]
+    assert name_kana_reasons("佐藤健太", "サトウ ケン タ", "n", "k")[0] == ("k", "kana_separator_missing")
+    assert name_kana_reasons(None, None, "n", "k") == []
+
+
+def test_templates_declare_their_pairs_and_cross_field_check_applies():
+    ido = load_template("ido_todoke")
+    assert ido.name_kana_pairs == [("shotokusha_name", "shotokusha_kana")]
+    kyuyo = load_template("kyuyo_hokoku")
+    assert ("shimei", "kana") in kyuyo.name_kana_pairs and len(kyuyo.name_kana_pairs) == 10
+    values = {spec.name: None for spec in ido.fields}
+    values.update(shotokusha_name="佐藤健太", shotokusha_kana="スズキ ケンタ")
+    reasons = validate_cross_fields(ido, values)
+    assert "name_kana_mismatch" in reasons["shotokusha_name"] and "name_kana_mismatch" in reasons["shotokusha_kana"]
+    values.update(shotokusha_kana="サトウ ケンタ")
+    assert "shotokusha_kana" not in validate_cross_fields(ido, values)
+
+
+def test_a_pair_must_name_a_text_and_a_kana_field():
+    raw = load_template("ido_todoke").model_dump()
+    with pytest.raises(ValueError, match="not a field"):
+        Template.model_validate({**raw, "name_kana_pairs": [["shotokusha_name", "no_such_field"]]})
+    with pytest.raises(ValueError, match="must be a kana field"):
+        Template.model_validate({**raw, "name_kana_pairs": [["shotokusha_name", "shotokusha_name"]]})
