@@ -141,10 +141,10 @@ SEPARATOR_CLASSES = set(" 　,，.．、。-−–—―ー一'`·・:|/")
 # Where a charset allows spaces, one space (never more: a kana name has exactly one, between family and given
 # name) is emitted at the widest step between two characters' centres, when that step is this many times the
 # line's usual step and at least SPACE_GAP_MIN_EXTRA timesteps (8 px at the model's 48 px height) more, and at
-# least SPACE_GAP_MIN_EXTRA more than every other step: the model itself drops the space between family and given
-# names. Within a name steps vary by ±1; a full-width space adds 3-5 timesteps. Two wide gaps of about the same
-# width (handwriting spaced unevenly: ナカ ガワ ユイ) give no space, and the name/kana check sends the field to
-# review for its missing separator instead of accepting a space in the wrong place.
+# least SPACE_GAP_MIN_EXTRA more than any other step that is wide by that rule: the model itself drops the space
+# between family and given names. Within a name steps vary by ±1; a full-width space adds 3-5 timesteps. Two wide
+# gaps of about the same width (handwriting spaced unevenly: ナカ ガワ ユイ) give no space, and the name/kana check
+# sends the field to review for its missing separator instead of accepting a space in the wrong place.
 SPACE_GAP_RATIO = 1.5
 SPACE_GAP_MIN_EXTRA = 2
 
@@ -238,8 +238,11 @@ def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:
     order = np.argsort(steps)[::-1]
     widest = float(steps[order[0]])
     runner_up = float(steps[order[1]])
-    wide = widest >= SPACE_GAP_RATIO * usual and widest >= usual + SPACE_GAP_MIN_EXTRA
-    if not wide or widest < runner_up + SPACE_GAP_MIN_EXTRA:
+    def wide(step: float) -> bool:
+        return step >= SPACE_GAP_RATIO * usual and step >= usual + SPACE_GAP_MIN_EXTRA
+
+    # A second wide gap competes with the widest: then it must be clearly wider, or no space is guessed.
+    if not wide(widest) or (wide(runner_up) and widest < runner_up + SPACE_GAP_MIN_EXTRA):
         return text
     at = int(order[0]) + 1
     return text[:at] + " " + text[at:]

@@ -19,6 +19,11 @@ def test_one_space_at_the_clearly_widest_gap():
     assert _text_with_gap_spaces(_runs("アベヨウスケ", [2, 6, 15, 19, 23, 27])) == "アベ ヨウスケ"
 
 
+def test_a_modestly_wide_gap_among_ordinary_steps_still_separates():
+    # Steps 4, 7, 5, 4, 4: the 7 is wide (≥ 1.5 × 4) and the 5 is not, so nothing competes with it.
+    assert _text_with_gap_spaces(_runs("アベヨウスケ", [2, 6, 13, 18, 22, 26])) == "アベ ヨウスケ"
+
+
 def test_never_a_second_space_inside_the_given_name():
     # The gap after ヨウ (7) is wide by the old rule but clearly narrower than the family/given gap (11).
     assert _text_with_gap_spaces(_runs("アベヨウスケ", [2, 6, 17, 21, 28, 32])) == "アベ ヨウスケ"
