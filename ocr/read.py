@@ -1,4 +1,4 @@
-"""Read one page: orient, deskew, classify, register, crop, recognise, normalise, validate.
+"""Read one page: classify and register (which finds its turn and skew), crop, recognise, normalise, validate.
 
 Each step is a pure function of the page; this module only chains them and turns every failure into a
 `ReadResult` with a reason, never an exception that would stop a batch.
@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ocr import crops, geometry
+from ocr import calibration, crops, geometry
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.normalize import normalize
@@ -35,12 +35,9 @@ CHARSET_BY_KIND: dict[str, str | None] = {
     "kana": KATAKANA,
     "text": None,
 }
-# Until calibration (issue 4) replaces them: the engine score a field must reach to be accepted, per kind.
-# Numeric kinds also have check digits or arithmetic behind them; free text has nothing, so it asks more.
-ACCEPT_SCORE_BY_KIND = {
-    "digits": 0.97, "my_number": 0.95, "corporate_number": 0.95, "amount": 0.97, "postal_code": 0.97,
-    "phone": 0.97, "date_wareki": 0.95, "kana": 0.98, "text": 0.985, "era": 0.8, "choice": 0.8, "checkbox": 0.8,
-}
+# Acceptance is calibrated (ocr/calibration.py, ocr/calibration.json): these engine-score thresholds apply only
+# where no calibration does.
+ACCEPT_SCORE_BY_KIND = calibration.UNCALIBRATED_THRESHOLD_BY_KIND
 # The printed 「円」 at the right of an amount box is cut off before reading with digits-only decoding.
 AMOUNT_SUFFIX_MM = 7.0
 
@@ -104,13 +101,29 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
         reasons = list(normalised.problems)
         if normalised.value is not None:
             reasons += validate_field(spec, normalised.value)
-        if recognition.score < ACCEPT_SCORE_BY_KIND.get(spec.kind, 0.99):
-            reasons.append("low_confidence")
         readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),
                                            status="review" if reasons else "accepted", reasons=reasons,
-                                           raw_text=recognition.text)
+                                           raw_text=recognition.text, engine_score=float(recognition.score))
     _apply_cross_field_rules(template, readings)
+    engine = getattr(recognizer, "name", None)
+    for spec in template.fields:
+        judge_reading(spec.kind, readings[spec.name], engine=engine)
     return readings
+
+
+def judge_reading(kind: str, reading: FieldReading, *, engine: str | None = None) -> FieldReading:
+    """Calibrated confidence and status of a reading with an engine (or mark) score, after every check has run:
+    accepted iff no problem or validator failure and P(right) reaches the kind's threshold. Others unchanged."""
+    if reading.engine_score is None:
+        return reading
+    reasons = [r for r in reading.reasons if r not in calibration.LOW_CONFIDENCE_REASONS]
+    probability = calibration.probability_right(kind, reading.engine_score, passed=not reasons, engine=engine)
+    if probability < calibration.accept_threshold(kind, engine=engine):
+        reasons.append("ambiguous_mark" if kind in ("era", "choice") else "low_confidence")
+    reading.confidence = round(probability, 4)
+    reading.reasons = reasons
+    reading.status = "review" if reasons else "accepted"
+    return reading
 
 
 def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec,
@@ -178,19 +191,26 @@ def _written_cell_indices(registered: np.ndarray, blank: np.ndarray, template: T
     return written
 
 
+CHECKBOX_SURE_MARGIN = 0.016  # added-ink share; 0.02 ± this is as sure as a checkbox reading gets
+
+
 def _read_mark_field(registered, blank, template: Template, spec: FieldSpec) -> FieldReading:
     if spec.kind == "checkbox":
         crop = crops.crop_field(registered, blank, template, spec)
         ticked = crop.added_ink > 0.02
         unsure = crops.EMPTY_INK_SHARE < crop.added_ink <= 0.02
+        # The evidence for calibration: how far the added ink lies from the tick threshold (1: at least
+        # CHECKBOX_SURE_MARGIN away, 0: on it); the calibrated curve turns it into a probability.
+        margin = float(np.clip(abs(crop.added_ink - 0.02) / CHECKBOX_SURE_MARGIN, 0.0, 1.0))
         return FieldReading(value=ticked, confidence=0.6 if unsure else 0.99,
-                            status="review" if unsure else "accepted", reasons=["low_confidence"] if unsure else [])
+                            status="review" if unsure else "accepted", reasons=["low_confidence"] if unsure else [],
+                            engine_score=round(margin, 4))
     marks = crops.read_marks(registered, blank, template, spec)
     if marks.chosen is None:
         return _empty_reading(spec, confidence=marks.confidence)
     reasons = [] if marks.confidence >= ACCEPT_SCORE_BY_KIND[spec.kind] else ["ambiguous_mark"]
     return FieldReading(value=marks.chosen, confidence=round(marks.confidence, 4),
-                        status="review" if reasons else "accepted", reasons=reasons)
+                        status="review" if reasons else "accepted", reasons=reasons, engine_score=marks.confidence)
 
 
 def _empty_reading(spec: FieldSpec, confidence: float = 0.99) -> FieldReading:

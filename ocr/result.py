@@ -14,6 +14,9 @@ class FieldReading(BaseModel):
     status: FieldStatus
     reasons: list[str] = Field(default_factory=list)
     raw_text: str | None = Field(default=None, exclude=True, description="the engine's text before normalisation")
+    # `confidence` is the calibrated probability that the value is right (ocr/calibration.py); the engine's own
+    # score (the mark confidence for marks) stays here for calibration, outside the JSON contract.
+    engine_score: float | None = Field(default=None, exclude=True, description="the engine's score, uncalibrated")
 
 
 class ReadResult(BaseModel):
