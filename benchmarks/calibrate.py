@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invalid-share", type=float, default=0.05, help="share of forms wrong on paper")
     parser.add_argument("--target", action="append", default=[], metavar="KIND=ERROR",
                         help="target error among accepted fields of a kind (default per group: "
-                             + ", ".join(f"{g} {e:.1%}" for g, e in calibration.DEFAULT_TARGET_ERROR_BY_GROUP.items())
+                             + ", ".join(f"{g} {e * 100:.1f}%%" for g, e in calibration.DEFAULT_TARGET_ERROR_BY_GROUP.items())
                              + ")")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=calibration.CALIBRATION_PATH)
@@ -127,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.refit:
         rows = [json.loads(line) for line in args.refit.read_text(encoding="utf-8").splitlines() if line]
         samples = [calibration.Sample(r["kind"], r["score"], r["passed"], r["right"]) for r in rows]
-        # The pages are those the samples came from: keep the committed file's account of them.
-        provenance = dict(json.loads(calibration.CALIBRATION_PATH.read_text(encoding="utf-8"))["provenance"],
-                          readings=len(samples), min_kind_readings=calibration.MIN_KIND_READINGS)
+        # The pages are those the samples came from: keep the account of them in the file being replaced, if any.
+        previous = args.out if args.out.exists() else calibration.CALIBRATION_PATH
+        earlier = json.loads(previous.read_text(encoding="utf-8"))["provenance"] if previous.exists() else {}
+        provenance = dict(earlier, refit_from=args.refit.name, readings=len(samples),
+                          min_kind_readings=calibration.MIN_KIND_READINGS)
     else:
         samples, counts = _generate_and_read(forms, styles, profiles, args, workers)
         provenance = {"count_per_group": args.count, "seeds": [args.seed, args.seed + args.count - 1],
