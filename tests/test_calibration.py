@@ -2,6 +2,8 @@
 the threshold it must, and a field failing a validator is never accepted."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,12 @@ from ocr.result import FieldReading
 from ocr.templates import load_template
 from ocr.validate import validate_field
 
-COMMITTED = calibration.load_calibration()
-needs_committed = pytest.mark.skipif(COMMITTED is None, reason="no ocr/calibration.json: run benchmarks/calibrate.py")
+# The curves fitted on seeds 500000–500007 (benchmarks/calibrate.py). They are committed as a measurement and not
+# yet switched on (copying them to ocr/calibration.json does that): see the issue note on text and kana.
+FIT_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "fits" / "calibration_500000.json"
+COMMITTED = calibration.load_calibration(FIT_PATH)
 
 
-@needs_committed
 def test_calibration_is_committed_and_covers_every_template_kind():
     assert COMMITTED["provenance"]["seeds"][0] >= 500000 and COMMITTED["provenance"]["seeds"][1] < 900000
     kinds = {spec.kind for form_id in ("ido_todoke", "hojin_shinkoku", "kyuyo_hokoku")
@@ -23,15 +26,14 @@ def test_calibration_is_committed_and_covers_every_template_kind():
     assert kinds <= set(COMMITTED["kinds"]), kinds - set(COMMITTED["kinds"])
 
 
-@needs_committed
-@pytest.mark.parametrize("kind", sorted(COMMITTED["kinds"]) if COMMITTED else ["text"])
+@pytest.mark.parametrize("kind", sorted(COMMITTED["kinds"]))
 def test_probability_is_monotone_in_the_score_and_thresholds_are_probabilities(kind):
     scores = np.linspace(0.0, 1.0, 2001)
     for passed in (True, False):
-        probabilities = [calibration.probability_right(kind, s, passed=passed) for s in scores]
+        probabilities = [calibration.probability_right(kind, s, passed=passed, calibration=COMMITTED) for s in scores]
         assert all(0.0 <= p <= 1.0 for p in probabilities)
         assert all(b >= a for a, b in zip(probabilities, probabilities[1:])), kind
-    assert 0.0 <= calibration.accept_threshold(kind) <= 1.0
+    assert 0.0 <= calibration.accept_threshold(kind, calibration=COMMITTED) <= 1.0
     model = COMMITTED["models"][COMMITTED["kinds"][kind]["model"]]
     assert model["x"] == sorted(model["x"]) and model["y"] == sorted(model["y"])
 
