@@ -1,10 +1,8 @@
 """法人市民税 申告書 (第20号様式): the template, the generator's arithmetic, and one page read end to end."""
 import random
 
-import numpy as np
 import pytest
 from faker import Faker
-from PIL import Image
 
 from ocr.templates import load_template
 from ocr.validate import validate_cross_fields, validate_field
@@ -31,16 +29,6 @@ def test_every_field_box_lies_on_the_page():
         for x, y, w, h in [spec.box] + ([spec.label_box] if spec.label_box else []):
             assert 0 <= x and x + w <= template.page.width_mm, spec.name
             assert 0 <= y and y + h <= template.page.height_mm, spec.name
-
-
-def test_committed_blank_is_the_one_the_template_draws():
-    from samples.render import render_blank
-
-    template = load_template(FORM)
-    committed = np.asarray(Image.open(template.blank_path()).convert("L"), dtype=np.int16)
-    drawn = np.asarray(render_blank(template), dtype=np.int16)
-    assert committed.shape == drawn.shape
-    assert np.abs(committed - drawn).mean() < 0.5, "run `taxintake samples blank hojin_shinkoku` after editing the template"
 
 
 @pytest.mark.parametrize("seed", range(30))

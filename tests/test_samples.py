@@ -71,6 +71,15 @@ def test_every_form_generates_in_every_profile_and_style(form_id, profile, tmp_p
 
 
 @pytest.mark.parametrize("form_id", FORMS)
+def test_committed_blank_is_the_one_the_template_draws(form_id):
+    template = load_template(form_id)
+    committed = np.asarray(Image.open(template.blank_path()).convert("L"), dtype=np.int16)
+    drawn = np.asarray(render_blank(template), dtype=np.int16)
+    assert committed.shape == drawn.shape
+    assert np.abs(committed - drawn).mean() < 0.5, f"run `taxintake samples blank {form_id}` after editing the template"
+
+
+@pytest.mark.parametrize("form_id", FORMS)
 def test_every_field_box_lies_on_the_page_over_its_drawn_frame_and_cells(form_id):
     template = load_template(form_id)
     blank = np.asarray(render_blank(template)) < 128
