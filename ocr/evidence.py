@@ -76,6 +76,33 @@ def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
     return NameKanaEvidence("unknown", "unknown")
 
 
+def separate_kana(name: str, kana: str) -> str | None:
+    """The kana with its family/given space put back, or None when there is not one unambiguous place for it.
+
+    `name` is the kanji name as the recogniser saw it. With one space in it, the family name is known and the
+    space goes after its reading (「中村 祐樹」, 「ナカムラユウキ」 → 「ナカムラ ユウキ」). Without one, only a 「ー」 standing
+    where a family name's reading ends is taken for the printed 全角 space (「ナカムラーサユリ」: no given name starts
+    with ー). Anything less certain is left to a person."""
+    parts = _kana_parts(kana)
+    name_parts = (name or "").split()  # str.split also splits at a 全角 space
+    if len(parts) != 1 or len(name_parts) not in (1, 2):
+        return None
+    plain = _plain_name(name_parts[0])
+    if not plain or not all(_readable(ch) for ch in plain):
+        return None
+    families = [plain] if len(name_parts) == 2 else [plain[:split] for split in range(1, len(plain))]
+    joined = parts[0]
+    found = set()
+    for position in range(1, len(joined)):
+        if not any(reads_as(family, joined[:position]) for family in families):
+            continue
+        dash = joined[position] == "ー"
+        rest = joined[position + 1:] if dash else joined[position:]
+        if rest and not rest.startswith("ー") and (dash or len(name_parts) == 2):
+            found.add(f"{joined[:position]} {rest}")
+    return found.pop() if len(found) == 1 else None
+
+
 def reads_as(kanji: str, kana: str) -> bool:
     """Whether the dictionary allows `kana` (katakana, no spaces) as a reading of `kanji`."""
     kanji = _plain_name(kanji)

@@ -14,6 +14,7 @@ import numpy as np
 from ocr import calibration, crops, geometry
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
+from ocr.evidence import separate_kana
 from ocr.normalize import normalize
 from ocr.recognize import Recognizer
 from ocr.register import template_blank
@@ -104,6 +105,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
         readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),
                                            status="review" if reasons else "accepted", reasons=reasons,
                                            raw_text=recognition.text, engine_score=float(recognition.score))
+    _restore_kana_separators(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
@@ -217,6 +219,20 @@ def _empty_reading(spec: FieldSpec, confidence: float = 0.99) -> FieldReading:
     if spec.required:
         return FieldReading(value=None, confidence=confidence, status="review", reasons=["required_missing"])
     return FieldReading(value=None, confidence=confidence, status="empty", reasons=[])
+
+
+def _restore_kana_separators(template: Template, readings: dict[str, FieldReading]) -> None:
+    """Put back the family/given space of a kana name where the family name's reading places it unambiguously
+    (the space is layout: the recogniser drops it or reads a printed 全角 space as 「ー」). The raw kanji name still
+    has the space the recogniser saw, before normalisation closed it up."""
+    for name_field, kana_field in template.name_kana_pairs:
+        name, kana = readings.get(name_field), readings.get(kana_field)
+        if not (name and kana and isinstance(name.raw_text, str) and isinstance(kana.value, str)):
+            continue
+        separated = separate_kana(name.raw_text, kana.value)
+        if separated is not None:
+            kana.value = separated
+            kana.reasons[:] = [r for r in kana.reasons if r != "kana_separator_missing"]
 
 
 def _apply_cross_field_rules(template: Template, readings: dict[str, FieldReading]) -> None:

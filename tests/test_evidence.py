@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocr.evidence import name_kana_evidence, reads_as
+from ocr.evidence import name_kana_evidence, reads_as, separate_kana
 from ocr.templates import Template, load_template
 from ocr.validate import name_kana_reasons, validate_cross_fields
 
@@ -85,3 +85,16 @@ def test_a_pair_must_name_a_text_and_a_kana_field():
         Template.model_validate({**raw, "name_kana_pairs": [["shotokusha_name", "no_such_field"]]})
     with pytest.raises(ValueError, match="must be a kana field"):
         Template.model_validate({**raw, "name_kana_pairs": [["shotokusha_name", "shotokusha_name"]]})
+
+
+@pytest.mark.parametrize("name, kana, separated", [
+    ("中村 祐樹", "ナカムラユウキ", "ナカムラ ユウキ"),  # the name's own space says where the family name ends
+    ("河野　花子", "コウノハナコ", "コウノ ハナコ"),
+    ("中村小百合", "ナカムラーサユリ", "ナカムラ サユリ"),  # a printed 全角 space read as 「ー」
+    ("鈴木 ユーリ", "スズキユーリ", "スズキ ユーリ"),  # a long vowel inside the given name stays
+    ("中村祐樹", "ナカムラユウキ", None),  # no space anywhere: 中|村 or 中村| is a guess, left to a person
+    ("佐藤 健太", "サトウ ケンタ", None),  # already separated
+    ("佐藤 健太", "スズキケンタ", None),  # the family name does not read so
+])
+def test_the_kana_separator_is_put_back_only_where_the_name_places_it(name, kana, separated):
+    assert separate_kana(name, kana) == separated
