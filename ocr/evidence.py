@@ -29,6 +29,9 @@ Verdict = Literal["agree", "disagree", "unknown"]
 # Variant characters the dictionary does not know, read as their common form (for the reading only: the value
 # written is never changed here).
 READING_VARIANTS = str.maketrans({"髙": "高", "﨑": "崎", "濵": "浜", "德": "徳", "邊": "辺", "邉": "辺", "籠": "篭"})
+# The common forms a name register's variants fold into when read (髙 → 高 at 0.999): a name read with one of them
+# may have been written with the variant, which only a person looking at the crop can tell.
+VARIANT_PRONE = frozenset(READING_VARIANTS.values())
 _VOICED = dict(zip("カキクケコサシスセソタチツテトハヒフヘホ", "ガギグゲゴザジズゼゾダヂヅデドバビブベボ"))
 _SEMI_VOICED = dict(zip("ハヒフヘホ", "パピプペポ"))
 # Generous bound on the search (a four-character name explores a few dozen states).
@@ -74,6 +77,11 @@ def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
     if all(_has_entries(ch) for ch in name):
         return NameKanaEvidence("disagree", "unknown")
     return NameKanaEvidence("unknown", "unknown")
+
+
+def may_be_variant(name: str) -> bool:
+    """Whether a name read with common forms may have been written with a register variant (髙, 﨑, 濵, 邊…)."""
+    return any(ch in VARIANT_PRONE for ch in name)
 
 
 def separate_kana(name: str, kana: str) -> str | None:

@@ -14,7 +14,7 @@ import numpy as np
 from ocr import calibration, crops, geometry
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
-from ocr.evidence import separate_kana
+from ocr.evidence import may_be_variant, separate_kana
 from ocr.normalize import normalize
 from ocr.recognize import Recognizer
 from ocr.register import template_blank
@@ -106,6 +106,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
                                            status="review" if reasons else "accepted", reasons=reasons,
                                            raw_text=recognition.text, engine_score=float(recognition.score))
     _restore_kana_separators(template, readings)
+    _flag_possible_variants(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
@@ -233,6 +234,18 @@ def _restore_kana_separators(template: Template, readings: dict[str, FieldReadin
         if separated is not None:
             kana.value = separated
             kana.reasons[:] = [r for r in kana.reasons if r != "kana_separator_missing"]
+
+
+def _flag_possible_variants(template: Template, readings: dict[str, FieldReading]) -> None:
+    """A person's name read with 高, 崎, 浜… may have been written 髙, 﨑, 濵…: the recogniser folds the register's
+    variants into their common forms at full score (髙木 → 高木 at 0.999), and a variant must be kept as written.
+    Only a person looking at the crop can tell, so such a name is not accepted on the engine's word."""
+    for name_field, _ in template.name_kana_pairs:
+        reading = readings.get(name_field)
+        if reading and isinstance(reading.value, str) and may_be_variant(reading.value):
+            if "variant_possible" not in reading.reasons:
+                reading.reasons.append("variant_possible")
+            reading.status = "review"
 
 
 def _apply_cross_field_rules(template: Template, readings: dict[str, FieldReading]) -> None:

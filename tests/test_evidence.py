@@ -98,3 +98,20 @@ def test_a_pair_must_name_a_text_and_a_kana_field():
 ])
 def test_the_kana_separator_is_put_back_only_where_the_name_places_it(name, kana, separated):
     assert separate_kana(name, kana) == separated
+
+
+def test_a_name_with_a_foldable_character_goes_to_a_person():
+    from ocr.read import _flag_possible_variants
+    from ocr.result import FieldReading
+    from ocr.templates import load_template
+
+    template = load_template("ido_todoke")
+    readings = {"shotokusha_name": FieldReading(value="高木香織", confidence=0.999, status="accepted", reasons=[]),
+                "shotokusha_kana": FieldReading(value="タカギ カオリ", confidence=0.999, status="accepted", reasons=[])}
+    _flag_possible_variants(template, readings)
+    assert readings["shotokusha_name"].status == "review"
+    assert readings["shotokusha_name"].reasons == ["variant_possible"]
+    assert readings["shotokusha_kana"].status == "accepted"
+    plain = {"shotokusha_name": FieldReading(value="佐藤健太", confidence=0.999, status="accepted", reasons=[])}
+    _flag_possible_variants(template, plain)
+    assert plain["shotokusha_name"].status == "accepted"
