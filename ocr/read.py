@@ -14,7 +14,7 @@ import numpy as np
 from ocr import calibration, crops, geometry
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
-from ocr.evidence import may_be_variant, separate_kana
+from ocr.evidence import may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
 from ocr.recognize import Recognizer
 from ocr.register import template_blank
@@ -111,7 +111,22 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
         judge_reading(spec.kind, readings[spec.name], engine=engine)
+    _accept_kana_the_name_reads_as(template, readings)
     return readings
+
+
+def _accept_kana_the_name_reads_as(template: Template, readings: dict[str, FieldReading]) -> None:
+    """A kana held back only for its engine score is accepted when the accepted kanji name reads as it, family and
+    given name both (pykakasi's dictionary): a misread kana is almost never another reading of the same name.
+    The kana's confidence stays what the engine gave; the evidence is the reason it is accepted."""
+    for name_field, kana_field in template.name_kana_pairs:
+        name, kana = readings.get(name_field), readings.get(kana_field)
+        if not (name and kana and name.status == "accepted" and kana.reasons == ["low_confidence"]):
+            continue
+        if isinstance(name.value, str) and isinstance(kana.value, str) \
+                and name_kana_evidence(name.value, kana.value).agrees:
+            kana.reasons = []
+            kana.status = "accepted"
 
 
 def judge_reading(kind: str, reading: FieldReading, *, engine: str | None = None) -> FieldReading:

@@ -115,3 +115,17 @@ def test_a_name_with_a_foldable_character_goes_to_a_person():
     plain = {"shotokusha_name": FieldReading(value="佐藤健太", confidence=0.999, status="accepted", reasons=[])}
     _flag_possible_variants(template, plain)
     assert plain["shotokusha_name"].status == "accepted"
+
+
+@pytest.mark.parametrize("kana, accepted", [("ナカムラ サユリ", True), ("ナカムラ サユコ", False)])
+def test_a_low_scored_kana_is_accepted_only_when_the_accepted_name_reads_as_it(kana, accepted):
+    from ocr.read import _accept_kana_the_name_reads_as
+    from ocr.result import FieldReading
+    from ocr.templates import load_template
+
+    readings = {"shotokusha_name": FieldReading(value="中村小百合", confidence=0.998, status="accepted", reasons=[]),
+                "shotokusha_kana": FieldReading(value=kana, confidence=0.93, status="review",
+                                                reasons=["low_confidence"])}
+    _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
+    assert (readings["shotokusha_kana"].status == "accepted") is accepted
+    assert readings["shotokusha_kana"].confidence == 0.93
