@@ -248,7 +248,6 @@ def _restore_kana_separators(template: Template, readings: dict[str, FieldReadin
         separated = separate_kana(name.raw_text, kana.value)
         if separated is not None:
             kana.value = separated
-            kana.reasons[:] = [r for r in kana.reasons if r != "kana_separator_missing"]
 
 
 def _flag_possible_variants(template: Template, readings: dict[str, FieldReading]) -> None:

@@ -160,11 +160,6 @@ def refine(pixels: np.ndarray, fit: CoarseFit) -> Registration:
     return Registration(homography, int(inliers.sum()), residual)
 
 
-def register(pixels: np.ndarray, template: Template) -> Registration:
-    """Homography from this page to the template; raises RegistrationError when the page does not match."""
-    return refine(pixels, coarse_fit(page_features(pixels), template))
-
-
 def refine_homography(pixels: np.ndarray, blank_path: str, coarse: np.ndarray) -> np.ndarray:
     """Refine a coarse page→template transform by aligning the whole images (ECC), coarse to fine.
 
