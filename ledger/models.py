@@ -133,3 +133,19 @@ class Transition(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     form: Mapped[Form] = relationship(back_populates="transitions")
+
+
+class AuditEntry(Base):
+    """One append-only audit row; `row_hash` chains it to the row before (see ledger.audit)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(300))  # e.g. "form:12", "form:12/field:my_number", "user:sato"
+    before: Mapped[str | None] = mapped_column(Text)  # JSON, 個人番号 masked
+    after: Mapped[str | None] = mapped_column(Text)  # JSON, 個人番号 masked
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))

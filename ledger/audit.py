@@ -1,0 +1,86 @@
+"""The append-only audit trail: every state change, correction, reveal and robot entry, hash-chained.
+
+Each row's hash covers its own content and the hash of the row before it, so an edited row breaks its own hash and
+a removed row breaks its successor's `prev_hash`. Rows are appended under the database's write lock (SQLite: the
+writing session's BEGIN IMMEDIATE; PostgreSQL: a transaction-scoped advisory lock), so the chain never forks.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ledger.models import AuditEntry
+from ledger.privacy import mask_personal_numbers
+from ledger.states import utc_now
+
+GENESIS_HASH = "0" * 64
+_AUDIT_LOCK_ID = 0x7A71_0002
+
+
+def _masked_json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return mask_personal_numbers(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def _row_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: str, before: str | None,
+              after: str | None) -> str:
+    canonical = json.dumps([prev_hash, at.isoformat(timespec="microseconds"), actor, action, subject, before, after],
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def append_audit(session: Session, *, actor: str, action: str, subject: str, before: Any = None,
+                 after: Any = None) -> AuditEntry:
+    """Add one audit row in `session`'s transaction; `before`/`after` are JSON-able and stored with 個人番号 masked."""
+    if not actor or not action or not subject:
+        raise ValueError("an audit row needs an actor, an action and a subject")
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": _AUDIT_LOCK_ID})
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one_or_none()
+    prev_hash = last.row_hash if last is not None else GENESIS_HASH
+    # Microsecond precision is what both databases keep, so the hash recomputes from the stored value.
+    at = utc_now()
+    before_json, after_json = _masked_json(before), _masked_json(after)
+    safe_subject = mask_personal_numbers(subject) or subject
+    entry = AuditEntry(at=at, actor=actor, action=action, subject=safe_subject, before=before_json,
+                       after=after_json, prev_hash=prev_hash,
+                       row_hash=_row_hash(prev_hash, at, actor, action, safe_subject, before_json, after_json))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    row_id: int
+    problem: str  # "edited" | "removed_before" | "broken_link"
+    message: str
+
+
+def verify_audit(session: Session) -> list[AuditProblem]:
+    """Walk the chain in id order; an empty list means no row was edited or removed (except, unavoidably, the last)."""
+    problems: list[AuditProblem] = []
+    expected_prev = GENESIS_HASH
+    previous_id = 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+        if entry.prev_hash != expected_prev:
+            kind = "removed_before" if entry.id != previous_id + 1 else "broken_link"
+            problems.append(AuditProblem(entry.id, kind,
+                                         f"監査ログ {entry.id} の前の行が削除または改ざんされています "
+                                         f"(row {entry.id}: the row before it was removed or changed)"))
+        recomputed = _row_hash(entry.prev_hash, entry.at, entry.actor, entry.action, entry.subject, entry.before,
+                               entry.after)
+        if recomputed != entry.row_hash:
+            problems.append(AuditProblem(entry.id, "edited",
+                                         f"監査ログ {entry.id} の内容が書き換えられています (row {entry.id} was edited)"))
+        expected_prev = entry.row_hash
+        previous_id = entry.id
+    return problems
