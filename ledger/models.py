@@ -149,3 +149,18 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)  # JSON, 個人番号 masked
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ReviewTime(Base):
+    """How long a person had a flagged field (or a whole form, `field_name` None) on screen: the report's review time."""
+
+    __tablename__ = "review_times"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    field_name: Mapped[str | None] = mapped_column(String(100))
+    user_name: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(32), default="form")  # form | group | blind | audit_sample
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(Float)
