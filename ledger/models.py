@@ -164,3 +164,19 @@ class ReviewTime(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class StageTime(Base):
+    """Wall time of one stage's run over one batch (`archive`, `intake`, `enter`, ...), for stages whose time the
+    other ledger timestamps do not show; the report prefers these rows to what it derives from transitions."""
+
+    __tablename__ = "stage_times"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200), default="system")  # flow run, worker or robot id
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(Float)
+    items: Mapped[int | None] = mapped_column(Integer)  # pages, forms or entries the run handled

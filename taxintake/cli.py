@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "intake": ("taxintake.commands.intake", "read a folder of scans into the ledger (a Prefect flow run)"),
     "enter": ("taxintake.commands.enter", "enter READY forms into the legacy system with the robots"),
     "summary": ("taxintake.commands.summary", "print a batch's summary"),
+    "report": ("taxintake.commands.report", "a batch's report: hours saved with its assumptions, xlsx/csv/chart"),
 }
 
 

@@ -31,6 +31,10 @@ class Settings:
     def evidence(self) -> Path:
         return self.home / "evidence"
 
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
 
 def load_settings(home: Path | None = None) -> Settings:
     home = (home or Path(os.environ.get("TAXINTAKE_HOME", "var"))).resolve()

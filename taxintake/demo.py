@@ -100,6 +100,14 @@ def main() -> int:
     print(f"  legacy_sim DB:            {legacy_db}")
     print(f"  所要時間 / wall time:      {time.perf_counter() - started:.0f} s "
           f"(entered {enter_outcome.entered}, failed {enter_outcome.failed})")
+
+    from flows.report import report_flow
+
+    print()
+    print("== 報告（report フロー）/ report (Prefect flow 'report') ...")
+    report = report_flow(intake_outcome.batch_id, ledger_url=settings.ledger_url, reports_dir=str(settings.reports))
+    print("\n".join(report.headline))
+    print(f"  報告ファイル / report files: {report.xlsx}, {report.csv}, {report.chart}, {report.markdown}")
     return 0
 
 

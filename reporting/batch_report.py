@@ -1,0 +1,270 @@
+"""One batch's report as tables (lists of rows with Japanese-first headings), ready for any output format."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ledger.privacy import mask_personal_numbers
+from ledger.report_queries import BatchFacts, load_batch_facts, reason_category
+from ledger.states import FormState, utc_now
+from reporting.hours import HOUR, HoursResult, batch_hours
+from reporting.hours_config import HoursModelConfig
+
+JST = ZoneInfo("Asia/Tokyo")
+Row = dict[str, Any]
+
+STATE_LABELS = {
+    FormState.RECEIVED.value: "受付", FormState.READ.value: "読取済", FormState.NEEDS_REVIEW.value: "要確認",
+    FormState.READY.value: "入力待ち", FormState.ENTERING.value: "入力中", FormState.ENTERED.value: "入力済",
+    FormState.ENTRY_FAILED.value: "入力失敗", FormState.QUARANTINED.value: "隔離",
+}
+OUTCOME_LABELS = {
+    FormState.ENTERED.value: "入力済 / entered", FormState.ENTRY_FAILED.value: "入力失敗 / failed",
+    FormState.NEEDS_REVIEW.value: "差し戻し / back to review", FormState.READY.value: "再試行待ち / claim released",
+}
+STAGE_LABELS = {"archive": "保管 / archive", "intake": "取込・読取 / intake and reading",
+                "review": "確認 / review", "enter": "入力 / robot entry"}
+
+
+def _jst(moment: datetime | None) -> str:
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _hours(seconds: float) -> float:
+    return round(seconds / HOUR, 2)
+
+
+@dataclass
+class BatchReport:
+    facts: BatchFacts
+    hours: HoursResult
+    config: HoursModelConfig
+    generated_at: datetime
+
+    @property
+    def batch_id(self) -> int:
+        return self.facts.batch_id
+
+    # ---- tables --------------------------------------------------------------------------------------------------
+
+    def summary_rows(self) -> list[Row]:
+        s, review, totals = self.facts.summary, self.facts.review, self.hours.totals
+        entries = Counter(event.outcome for event in self.facts.entry_events)
+        rows = [
+            ("バッチ / batch", self.batch_id, ""),
+            ("ラベル / label", self.facts.label, ""),
+            ("開始 / started (JST)", _jst(self.facts.created_at), ""),
+            ("取込完了 / intake finished (JST)", _jst(self.facts.finished_at), ""),
+            ("帳票 / forms", s.forms_total, "枚 pages"),
+            ("項目 / fields", s.fields_total, "項目"),
+            ("読取項目 / fields read (not blank)", s.fields_total - s.fields_empty, "項目"),
+            ("自動確定 / accepted", s.fields_accepted, "項目"),
+            ("要確認 / flagged", s.fields_review, "項目"),
+            ("自動確定率 / straight-through rate", round(s.straight_through * 100, 1), "%"),
+            ("確認済み項目 / fields reviewed", review.fields_reviewed, "項目"),
+            ("訂正 / corrected", s.fields_corrected, "項目"),
+            ("確認時間（実測）/ review seconds measured", round(review.seconds, 1), "秒 s"),
+            ("確認者 / reviewers", review.reviewers, "人"),
+            ("ロボット入力 成功 / robot entries", entries[FormState.ENTERED.value], "件"),
+            ("ロボット入力 失敗 / robot failures", entries[FormState.ENTRY_FAILED.value], "件"),
+            ("差し戻し / sent back to review", entries[FormState.NEEDS_REVIEW.value], "件"),
+            ("隔離 / quarantined", s.forms_by_state.get(FormState.QUARANTINED.value, 0), "枚"),
+            ("手入力の推計 / baseline manual keying", _hours(totals["baseline_seconds"]), "時間 h"),
+            ("人の作業（確認＋例外）/ person time (review + exceptions)",
+             _hours(totals["review_seconds"] + totals["exception_seconds"]), "時間 h"),
+            ("削減時間 / hours saved", _hours(totals["saved_seconds"]), "時間 h"),
+            ("うち入力済み分 / of which entered", _hours(totals["entered_saved_seconds"]), "時間 h"),
+            ("年間見込み / projected per year", round(self.hours.projected_hours_per_year, 0), "時間/年 h/yr"),
+        ]
+        return [{"項目 / item": item, "値 / value": value, "単位 / unit": unit} for item, value, unit in rows]
+
+    def forms_by_kind_and_state(self) -> list[Row]:
+        counts: Counter[tuple[str | None, str]] = Counter((f.form_id, f.state) for f in self.facts.forms)
+        configured = list(self.config.forms)
+        kinds = sorted({form_id for form_id, _ in counts}, key=lambda k: (
+            k is None, configured.index(k) if k in configured else len(configured), k or ""))
+        states = [s.value for s in FormState if any(state == s.value for _, state in counts)]
+        rows = []
+        for kind in kinds:
+            row: Row = {"様式 / form": self.config.form_label(kind)}
+            for state in states:
+                row[f"{STATE_LABELS[state]} {state}"] = counts[(kind, state)]
+            row["計 / total"] = sum(counts[(kind, state)] for state in states)
+            rows.append(row)
+        return rows
+
+    def entry_outcome_rows(self) -> list[Row]:
+        grouped: Counter[tuple[str, str]] = Counter(
+            (event.outcome, reason_category(event.reason) if event.reason else "")
+            for event in self.facts.entry_events)
+        rows = [{"結果 / outcome": OUTCOME_LABELS.get(outcome, outcome), "理由 / reason": reason,
+                 "件数 / count": count}
+                for (outcome, reason), count in sorted(grouped.items(), key=lambda kv: (kv[0][0], -kv[1]))]
+        set_aside = Counter(reason_category(reason) if reason else ""
+                            for reason in self.facts.summary.quarantine_reasons.values())
+        rows += [{"結果 / outcome": "隔離 / quarantined", "理由 / reason": reason, "件数 / count": count}
+                 for reason, count in set_aside.most_common()]
+        return rows
+
+    def stage_rows(self) -> list[Row]:
+        rows = []
+        for span in self.facts.stages:
+            wall = span.wall_seconds
+            rows.append({
+                "工程 / stage": STAGE_LABELS.get(span.stage, span.stage),
+                "開始 / start (JST)": _jst(span.started_at),
+                "終了 / end (JST)": _jst(span.ended_at),
+                "経過秒 / wall s": round(wall, 1),
+                "件数 / items": span.items if span.items is not None else "",
+                "件/秒 / per s": round(span.items / wall, 2) if span.items and wall > 0 else "",
+                "作業秒 / busy s": round(span.busy_seconds, 1) if span.busy_seconds is not None else "",
+                "出所 / from": span.source,
+            })
+        return rows
+
+    def hours_by_kind_rows(self) -> list[Row]:
+        return [{
+            "様式 / form": kind.label,
+            "帳票 / forms": kind.forms,
+            "入力済 / entered": kind.entered,
+            "手入力推計 秒/枚 / baseline s per form": round(kind.baseline_per_form, 1),
+            "確認 秒 / review s": round(kind.review_seconds, 1),
+            "例外対応 秒 / exceptions s": round(kind.exception_seconds, 1),
+            "削減 秒/枚 / saved s per form": round(kind.saved_per_form, 1),
+            "削減 時間 / saved h": _hours(kind.saved_seconds),
+        } for kind in self.hours.by_kind]
+
+    def projection_rows(self) -> list[Row]:
+        rows = [{
+            "様式 / form": p.label,
+            "年間件数 / yearly volume": p.yearly_volume if p.yearly_volume is not None else "未設定 not set",
+            "削減 秒/枚 / saved s per form": round(p.saved_per_form, 1) if p.saved_per_form is not None
+            else "このバッチに無し / none in batch",
+            "年間削減 時間 / hours per year": round(p.hours_per_year, 0) if p.hours_per_year is not None else "",
+        } for p in self.hours.projections]
+        rows.append({"様式 / form": "合計 / total", "年間件数 / yearly volume": "",
+                     "削減 秒/枚 / saved s per form": "",
+                     "年間削減 時間 / hours per year": round(self.hours.projected_hours_per_year, 0)})
+        chiba = self.config.chiba
+        label = self.config.form_label(chiba.form_id)
+        for name, hours, per_form in (
+                ("千葉市 実績 / Chiba achieved", chiba.achieved_hours_per_year, self.hours.chiba_per_form_achieved),
+                ("千葉市 可能性 / Chiba possible", chiba.possible_hours_per_year, self.hours.chiba_per_form_possible)):
+            rows.append({"様式 / form": f"{name}（{label}）", "年間件数 / yearly volume": chiba.yearly_volume,
+                         "削減 秒/枚 / saved s per form": round(per_form, 1),
+                         "年間削減 時間 / hours per year": hours})
+        return rows
+
+    def assumption_rows(self) -> list[Row]:
+        c = self.config
+        k, ime, ex = c.keystroke, c.keystroke.ime, c.exceptions
+        values: list[tuple[str, str, Any, str]] = [
+            ("keystroke.key_seconds", "キー1打 K / one keystroke", k.key_seconds, "秒 s"),
+            ("keystroke.mental_seconds", "心的準備 M / mental preparation", k.mental_seconds, "秒/項目 s per field"),
+            ("keystroke.navigation_keys_per_field", "項目移動 / navigation", k.navigation_keys_per_field,
+             "打/項目 keys per field"),
+            ("keystroke.per_form_overhead_seconds", "帳票ごとの付帯作業 / per-form overhead",
+             k.per_form_overhead_seconds, "秒/枚 s per form"),
+            ("keystroke.verification_share", "内容確認 / verification pass", k.verification_share, "割合 share"),
+            ("keystroke.ime.romaji_keys_per_kana", "ローマ字入力 / romaji keys per kana", ime.romaji_keys_per_kana,
+             "打/かな keys"),
+            ("keystroke.ime.keys_per_converted_segment", "変換・確定 / convert and confirm",
+             ime.keys_per_converted_segment, "打/文節 keys per segment"),
+            ("keystroke.ime.kana_field_conversion_keys", "カナ変換・幅切替 / kana width toggle",
+             ime.kana_field_conversion_keys, "打/項目 keys per field"),
+            ("keystroke.ime.name_choice_keys", "氏名の候補選択 / name candidate choice", ime.name_choice_keys,
+             "打/文節 keys per segment"),
+            ("keystroke.ime.name_choice_mental", "候補の見極め / choosing the kanji", ime.name_choice_mental,
+             "M/文節 per segment"),
+            ("exceptions.entry_failure_seconds", "入力失敗の対応 / handling an entry failure",
+             ex.entry_failure_seconds, "秒/件 s each"),
+            ("exceptions.quarantine_seconds", "隔離ページの対応 / handling a set-aside page", ex.quarantine_seconds,
+             "秒/件 s each"),
+        ]
+        for form_id, settings in c.forms.items():
+            values.append((f"forms.{form_id}.yearly_volume", f"年間件数 {settings.label} / yearly volume",
+                           settings.yearly_volume if settings.yearly_volume is not None else "未設定 not set",
+                           "件/年 per year"))
+        values.append(("chiba.achieved_hours_per_year", "千葉市 実績 / Chiba achieved", c.chiba.achieved_hours_per_year,
+                       "時間/年 h/yr"))
+        values.append(("chiba.possible_hours_per_year", "千葉市 可能性 / Chiba possible",
+                       c.chiba.possible_hours_per_year, "時間/年 h/yr"))
+        rows = [{"前提 / assumption": label, "値 / value": value, "単位 / unit": unit,
+                 "出典 / source": c.sources.get(key, ""), "設定名 / setting": key}
+                for key, label, value, unit in values]
+        for form_id, names in c.not_keyed_fields.items():
+            rows.append({"前提 / assumption": f"入力しない項目 {c.form_label(form_id)} / not keyed",
+                         "値 / value": ", ".join(names), "単位 / unit": "", "出典 / source": "",
+                         "設定名 / setting": f"not_keyed_fields.{form_id}"})
+        rows.append({"前提 / assumption": "設定ファイル / configuration", "値 / value": c.source, "単位 / unit": "",
+                     "出典 / source": "", "設定名 / setting": ""})
+        return rows
+
+    def per_form_rows(self) -> list[Row]:
+        return [{
+            "帳票番号 / form": h.form_pk,
+            "様式 / kind": self.config.form_label(h.form_id),
+            "状態 / state": f"{STATE_LABELS.get(h.state, h.state)} {h.state}",
+            "入力項目 / fields keyed": h.fields_keyed,
+            "打鍵 / keys": round(h.keys, 1),
+            "手入力推計 秒 / baseline s": round(h.baseline_seconds, 1),
+            "確認 秒 / review s": round(h.review_seconds, 1),
+            "例外 秒 / exception s": round(h.exception_seconds, 1),
+            "削減 秒 / saved s": round(h.saved_seconds, 1),
+        } for h in self.hours.forms]
+
+    def sections(self) -> list[tuple[str, list[Row]]]:
+        """(sheet title, rows) in reading order; titles are short enough for an Excel sheet name."""
+        return [
+            ("概要 summary", self.summary_rows()),
+            ("様式と状態 forms", self.forms_by_kind_and_state()),
+            ("ロボット入力 entries", self.entry_outcome_rows()),
+            ("工程時間 stages", self.stage_rows()),
+            ("削減時間 hours", self.hours_by_kind_rows()),
+            ("年間見込み year", self.projection_rows()),
+            ("前提 assumptions", self.assumption_rows()),
+            ("帳票別 per form", self.per_form_rows()),
+        ]
+
+    def headline(self) -> list[str]:
+        """A few lines for a terminal: the hours saved with the assumptions they rest on."""
+        t, k = self.hours.totals, self.config.keystroke
+        chiba = self.config.chiba
+        lines = [
+            f"== バッチ {self.batch_id} の削減時間 / hours saved by batch {self.batch_id}",
+            f"  手入力の推計 {_hours(t['baseline_seconds'])} h − (確認 {_hours(t['review_seconds'])} h "
+            f"+ 例外対応 {_hours(t['exception_seconds'])} h) = 削減 {_hours(t['saved_seconds'])} h "
+            f"(うち入力済み分 of which entered {_hours(t['entered_saved_seconds'])} h)",
+            f"  前提 / assumptions: K={k.key_seconds}s/打, M={k.mental_seconds}s/項目, "
+            f"項目移動 {k.navigation_keys_per_field}打, 付帯作業 {k.per_form_overhead_seconds}s/枚, "
+            f"内容確認 {k.verification_share:.0%}, かな {k.ime.romaji_keys_per_kana}打, "
+            f"入力失敗 {self.config.exceptions.entry_failure_seconds}s/件, "
+            f"隔離 {self.config.exceptions.quarantine_seconds}s/件 ({self.config.source})",
+        ]
+        for p in self.hours.projections:
+            if p.hours_per_year is not None:
+                lines.append(f"  年間見込み / per year: {p.label} {p.yearly_volume:,} 件 × {p.saved_per_form:.1f} s "
+                             f"= {p.hours_per_year:,.0f} h")
+            elif p.saved_per_form is None:
+                lines.append(f"  年間見込み / per year: {p.label}: このバッチに無し / none in this batch")
+            else:
+                lines.append(f"  年間見込み / per year: {p.label}: 年間件数未設定 / yearly volume not set "
+                             f"({p.saved_per_form:.1f} s/枚)")
+        lines.append(f"  年間見込み 合計 / projected total: {self.hours.projected_hours_per_year:,.0f} h/年 — "
+                     f"千葉市 {self.config.form_label(chiba.form_id)}: 実績 {chiba.achieved_hours_per_year:,.0f} h/年 "
+                     f"({self.hours.chiba_per_form_achieved:.0f} s/枚), 可能性 {chiba.possible_hours_per_year:,.0f} "
+                     f"h/年 ({self.hours.chiba_per_form_possible:.0f} s/枚)")
+        return [mask_personal_numbers(line) or "" for line in lines]
+
+
+def build_report(session: Session, batch_id: int, config: HoursModelConfig) -> BatchReport:
+    facts = load_batch_facts(session, batch_id)
+    hours = batch_hours(facts.forms, config)
+    for form in facts.forms:  # the values served the keystroke model; nothing downstream may print them
+        form.values.clear()
+    return BatchReport(facts=facts, hours=hours, config=config, generated_at=utc_now())

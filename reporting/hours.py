@@ -1,0 +1,177 @@
+"""Hours saved per form and per batch, and a year projected at configured volumes.
+
+baseline(form) = (Σ filled fields [M + keys × K + navigation × K] + per-form overhead) × (1 + verification share)
+human(form)    = measured review seconds + exception seconds (entry failures, quarantine)
+saved          = Σ baseline − Σ human. A quarantined page saves nothing (it is keyed by hand as before).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ledger.report_queries import FormFacts
+from ledger.states import FormState
+from reporting.hours_config import HoursModelConfig
+from reporting.keystrokes import field_effort, field_seconds
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class FormHours:
+    form_pk: int
+    form_id: str | None
+    state: str
+    fields_keyed: int
+    keys: float
+    keying_seconds: float  # fields: M, keys and navigation
+    overhead_seconds: float
+    verification_seconds: float
+    review_seconds: float
+    exception_seconds: float
+
+    @property
+    def baseline_seconds(self) -> float:
+        return self.keying_seconds + self.overhead_seconds + self.verification_seconds
+
+    @property
+    def human_seconds(self) -> float:
+        return self.review_seconds + self.exception_seconds
+
+    @property
+    def saved_seconds(self) -> float:
+        return self.baseline_seconds - self.human_seconds
+
+
+@dataclass
+class KindHours:
+    form_id: str | None
+    label: str
+    forms: int = 0
+    entered: int = 0
+    baseline_seconds: float = 0.0
+    review_seconds: float = 0.0
+    exception_seconds: float = 0.0
+
+    @property
+    def saved_seconds(self) -> float:
+        return self.baseline_seconds - self.review_seconds - self.exception_seconds
+
+    @property
+    def saved_per_form(self) -> float:
+        return self.saved_seconds / self.forms if self.forms else 0.0
+
+    @property
+    def baseline_per_form(self) -> float:
+        return self.baseline_seconds / self.forms if self.forms else 0.0
+
+
+@dataclass(frozen=True)
+class Projection:
+    form_id: str
+    label: str
+    yearly_volume: int | None
+    saved_per_form: float | None  # None: no form of this kind in the batch
+    hours_per_year: float | None
+
+
+@dataclass
+class HoursResult:
+    forms: list[FormHours]
+    by_kind: list[KindHours]
+    projections: list[Projection]
+    chiba_per_form_achieved: float
+    chiba_per_form_possible: float
+    totals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def saved_seconds(self) -> float:
+        return self.totals["saved_seconds"]
+
+    @property
+    def projected_hours_per_year(self) -> float:
+        return sum(p.hours_per_year or 0.0 for p in self.projections)
+
+
+def _field_kinds(form_id: str) -> dict[str, str]:
+    from ocr.templates import TemplateError, load_template
+
+    try:
+        return {spec.name: spec.kind for spec in load_template(form_id).fields}
+    except (TemplateError, OSError):
+        return {}
+
+
+def form_hours(facts: FormFacts, config: HoursModelConfig, field_kinds: dict[str, str]) -> FormHours:
+    model = config.keystroke
+    quarantined = facts.state == FormState.QUARANTINED.value
+    exception = (facts.entry_failures * config.exceptions.entry_failure_seconds
+                 + (config.exceptions.quarantine_seconds if quarantined else 0.0))
+    keyed, keys, keying = 0, 0.0, 0.0
+    if not quarantined and field_kinds:
+        skipped = set(config.not_keyed_fields.get(facts.form_id or "", []))
+        for name, value in facts.values.items():
+            kind = field_kinds.get(name)
+            if kind is None or name in skipped:
+                continue
+            effort = field_effort(kind, name, value, model)
+            if effort is None:
+                continue
+            keyed += 1
+            keys += effort.keys
+            keying += field_seconds(effort, model)
+    overhead = model.per_form_overhead_seconds if keyed else 0.0
+    return FormHours(form_pk=facts.form_pk, form_id=facts.form_id, state=facts.state, fields_keyed=keyed, keys=keys,
+                     keying_seconds=keying, overhead_seconds=overhead,
+                     verification_seconds=(keying + overhead) * model.verification_share,
+                     review_seconds=facts.review_seconds, exception_seconds=exception)
+
+
+def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult:
+    kinds_cache: dict[str, dict[str, str]] = {}
+    per_form: list[FormHours] = []
+    for facts in forms:
+        if facts.form_id is not None and facts.form_id not in kinds_cache:
+            kinds_cache[facts.form_id] = _field_kinds(facts.form_id)
+        per_form.append(form_hours(facts, config, kinds_cache.get(facts.form_id or "", {})))
+
+    by_kind: dict[str | None, KindHours] = {}
+    for form_id in config.forms:  # every configured kind is shown, with or without forms in this batch
+        by_kind[form_id] = KindHours(form_id, config.form_label(form_id))
+    for hours in per_form:
+        kind = by_kind.setdefault(hours.form_id, KindHours(hours.form_id, config.form_label(hours.form_id)))
+        kind.forms += 1
+        kind.entered += hours.state == FormState.ENTERED.value
+        kind.baseline_seconds += hours.baseline_seconds
+        kind.review_seconds += hours.review_seconds
+        kind.exception_seconds += hours.exception_seconds
+
+    projections = []
+    for form_id, settings in config.forms.items():
+        kind = by_kind[form_id]
+        per_form_saved = kind.saved_per_form if kind.forms else None
+        hours_per_year = (settings.yearly_volume * per_form_saved / HOUR
+                          if settings.yearly_volume is not None and per_form_saved is not None else None)
+        projections.append(Projection(form_id, settings.label, settings.yearly_volume, per_form_saved,
+                                      hours_per_year))
+
+    totals: dict[str, float] = defaultdict(float)
+    for hours in per_form:
+        totals["keying_seconds"] += hours.keying_seconds
+        totals["overhead_seconds"] += hours.overhead_seconds
+        totals["verification_seconds"] += hours.verification_seconds
+        totals["baseline_seconds"] += hours.baseline_seconds
+        totals["review_seconds"] += hours.review_seconds
+        totals["exception_seconds"] += hours.exception_seconds
+        totals["saved_seconds"] += hours.saved_seconds
+        if hours.state == FormState.ENTERED.value:
+            totals["entered_saved_seconds"] += hours.saved_seconds
+    for key in ("keying_seconds", "overhead_seconds", "verification_seconds", "baseline_seconds", "review_seconds",
+                "exception_seconds", "saved_seconds", "entered_saved_seconds"):
+        totals.setdefault(key, 0.0)
+    chiba = config.chiba
+    return HoursResult(forms=per_form, by_kind=[k for k in by_kind.values() if k.forms or k.form_id in config.forms],
+                       projections=projections,
+                       chiba_per_form_achieved=chiba.achieved_hours_per_year * HOUR / chiba.yearly_volume,
+                       chiba_per_form_possible=chiba.possible_hours_per_year * HOUR / chiba.yearly_volume,
+                       totals=dict(totals))
