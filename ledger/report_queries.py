@@ -30,6 +30,8 @@ class FormFacts:
     state: str
     values: dict[str, FieldValueType]  # a person's correction where there is one, else the value read
     review_seconds: float = 0.0  # measured on the review page, overlaps counted once
+    review_rows: int = 0  # review_times rows: 0 means no person has had it on screen yet
+    flagged_fields: int = 0  # fields read as needing a person (still to review, or corrected)
     entry_attempts: int = 0
     entry_failures: int = 0
     sent_back: int = 0  # the robot gave it back to people
@@ -94,6 +96,7 @@ def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
             select(FieldValue.form_pk, FieldValue.name, FieldValue.value, FieldValue.corrected_value,
                    FieldValue.status).join(Form, FieldValue.form_pk == Form.id).where(Form.batch_id == batch_id)):
         forms[form_pk].values[name] = decode_value(corrected if status == "corrected" else value)
+        forms[form_pk].flagged_fields += status in ("review", "corrected")
         if status == "corrected":
             corrected_fields.add((form_pk, name))
 
@@ -140,6 +143,7 @@ def _review_facts(session: Session, batch_id: int, forms: dict[int, FormFacts],
     facts = ReviewFacts(rows=len(rows))
     timed_fields: set[tuple[int, str]] = set()
     for form_pk, field_name, user, started, ended, seconds in rows:
+        forms[form_pk].review_rows += 1
         if field_name is not None:
             timed_fields.add((form_pk, field_name))
             if any(s <= started and ended <= e for s, e in form_windows[(form_pk, user)]):

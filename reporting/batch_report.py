@@ -70,13 +70,15 @@ class BatchReport:
             ("訂正 / corrected", s.fields_corrected, "項目"),
             ("確認時間（実測）/ review seconds measured", round(review.seconds, 1), "秒 s"),
             ("確認者 / reviewers", review.reviewers, "人"),
+            ("確認待ちの見込み / review still to do (estimated)", round(totals["pending_review_seconds"], 1), "秒 s"),
             ("ロボット入力 成功 / robot entries", entries[FormState.ENTERED.value], "件"),
             ("ロボット入力 失敗 / robot failures", entries[FormState.ENTRY_FAILED.value], "件"),
             ("差し戻し / sent back to review", entries[FormState.NEEDS_REVIEW.value], "件"),
             ("隔離 / quarantined", s.forms_by_state.get(FormState.QUARANTINED.value, 0), "枚"),
             ("手入力の推計 / baseline manual keying", _hours(totals["baseline_seconds"]), "時間 h"),
-            ("人の作業（確認＋例外）/ person time (review + exceptions)",
-             _hours(totals["review_seconds"] + totals["exception_seconds"]), "時間 h"),
+            ("人の作業（確認＋確認待ち＋例外）/ person time (review + still to review + exceptions)",
+             _hours(totals["review_seconds"] + totals["pending_review_seconds"] + totals["exception_seconds"]),
+             "時間 h"),
             ("削減時間 / hours saved", _hours(totals["saved_seconds"]), "時間 h"),
             ("うち入力済み分 / of which entered", _hours(totals["entered_saved_seconds"]), "時間 h"),
             ("年間見込み / projected per year", round(self.hours.projected_hours_per_year, 0), "時間/年 h/yr"),
@@ -134,6 +136,7 @@ class BatchReport:
             "入力済 / entered": kind.entered,
             "手入力推計 秒/枚 / baseline s per form": round(kind.baseline_per_form, 1),
             "確認 秒 / review s": round(kind.review_seconds, 1),
+            "確認待ち 秒 / to review s": round(kind.pending_review_seconds, 1),
             "例外対応 秒 / exceptions s": round(kind.exception_seconds, 1),
             "削減 秒/枚 / saved s per form": round(kind.saved_per_form, 1),
             "削減 時間 / saved h": _hours(kind.saved_seconds),
@@ -185,6 +188,8 @@ class BatchReport:
              ex.entry_failure_seconds, "秒/件 s each"),
             ("exceptions.quarantine_seconds", "隔離ページの対応 / handling a set-aside page", ex.quarantine_seconds,
              "秒/件 s each"),
+            ("exceptions.pending_review_seconds_per_field", "確認待ち項目の見込み / a flagged field still to review",
+             ex.pending_review_seconds_per_field, "秒/項目 s per field"),
         ]
         for form_id, settings in c.forms.items():
             values.append((f"forms.{form_id}.yearly_volume", f"年間件数 {settings.label} / yearly volume",
@@ -201,6 +206,12 @@ class BatchReport:
             rows.append({"前提 / assumption": f"入力しない項目 {c.form_label(form_id)} / not keyed",
                          "値 / value": ", ".join(names), "単位 / unit": "", "出典 / source": "",
                          "設定名 / setting": f"not_keyed_fields.{form_id}"})
+        per_field = self.hours.review_seconds_per_field
+        rows.append({"前提 / assumption": "確認待ちに使った秒/項目 / used for fields still to review",
+                     "値 / value": round(per_field, 1), "単位 / unit": "秒/項目 s per field",
+                     "出典 / source": "このバッチの実測平均 / this batch's measured mean"
+                     if self.hours.review_seconds_per_field_measured else "既定値（実測なし）/ the default (none measured)",
+                     "設定名 / setting": ""})
         rows.append({"前提 / assumption": "設定ファイル / configuration", "値 / value": c.source, "単位 / unit": "",
                      "出典 / source": "", "設定名 / setting": ""})
         return rows
@@ -214,6 +225,7 @@ class BatchReport:
             "打鍵 / keys": round(h.keys, 1),
             "手入力推計 秒 / baseline s": round(h.baseline_seconds, 1),
             "確認 秒 / review s": round(h.review_seconds, 1),
+            "確認待ち 秒 / to review s": round(h.pending_review_seconds, 1),
             "例外 秒 / exception s": round(h.exception_seconds, 1),
             "削減 秒 / saved s": round(h.saved_seconds, 1),
         } for h in self.hours.forms]
@@ -237,14 +249,16 @@ class BatchReport:
         chiba = self.config.chiba
         lines = [
             f"== バッチ {self.batch_id} の削減時間 / hours saved by batch {self.batch_id}",
-            f"  手入力の推計 {_hours(t['baseline_seconds'])} h − (確認 {_hours(t['review_seconds'])} h "
-            f"+ 例外対応 {_hours(t['exception_seconds'])} h) = 削減 {_hours(t['saved_seconds'])} h "
+            f"  手入力の推計 by hand {_hours(t['baseline_seconds'])} h − (確認 review {_hours(t['review_seconds'])} h "
+            f"+ 確認待ち見込み still to review {_hours(t['pending_review_seconds'])} h "
+            f"+ 例外対応 exceptions {_hours(t['exception_seconds'])} h) = 削減 saved {_hours(t['saved_seconds'])} h "
             f"(うち入力済み分 of which entered {_hours(t['entered_saved_seconds'])} h)",
             f"  前提 / assumptions: K={k.key_seconds}s/打, M={k.mental_seconds}s/項目, "
             f"項目移動 {k.navigation_keys_per_field}打, 付帯作業 {k.per_form_overhead_seconds}s/枚, "
             f"内容確認 {k.verification_share:.0%}, かな {k.ime.romaji_keys_per_kana}打, "
             f"入力失敗 {self.config.exceptions.entry_failure_seconds}s/件, "
-            f"隔離 {self.config.exceptions.quarantine_seconds}s/件 ({self.config.source})",
+            f"隔離 {self.config.exceptions.quarantine_seconds}s/件, 確認待ち {self.hours.review_seconds_per_field:.1f}s/項目"
+            f"{'（実測平均）' if self.hours.review_seconds_per_field_measured else '（既定値）'} ({self.config.source})",
         ]
         for p in self.hours.projections:
             if p.hours_per_year is not None:

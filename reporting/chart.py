@@ -52,13 +52,16 @@ def write_chart(report: BatchReport, path: Path) -> Path:
               ("付帯作業 overhead", t["overhead_seconds"], "#6baed6"),
               ("内容確認 verification", t["verification_seconds"], "#3182bd")]
     left = [("確認（実測）review", t["review_seconds"], "#fdae6b"),
+            ("確認待ち（見込み）still to review", t["pending_review_seconds"], "#fdd0a2"),
             ("例外対応 exceptions", t["exception_seconds"], "#e6550d")]
-    divisor, unit = _scale([t["baseline_seconds"], t["review_seconds"] + t["exception_seconds"]])
+    divisor, unit = _scale([t["baseline_seconds"],
+                            t["review_seconds"] + t["pending_review_seconds"] + t["exception_seconds"]])
     bars = ["手入力（推計）\nby hand (model)", "本システム\nwith taxintake"]
     for column, parts in enumerate((manual, left)):
         bottom = 0.0
         for label, seconds, colour in parts:
-            person.bar(bars[column], seconds / divisor, bottom=bottom, color=colour, label=label, width=0.55)
+            person.bar(bars[column], seconds / divisor, bottom=bottom, color=colour, label=label, width=0.55,
+                       hatch="//" if "見込み" in label else None, edgecolor="white")
             bottom += seconds / divisor
         person.text(column, bottom, f"{bottom:,.1f}", ha="center", va="bottom", fontfamily=family, fontsize=9)
     person.set_ylabel(f"人の時間 / person time（{unit}）", fontfamily=family)

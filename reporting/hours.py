@@ -2,6 +2,7 @@
 
 baseline(form) = (Σ filled fields [M + keys × K + navigation × K] + per-form overhead) × (1 + verification share)
 human(form)    = measured review seconds + exception seconds (entry failures, quarantine)
+                 + for a form still waiting for review: its flagged fields × review seconds per field (estimated)
 saved          = Σ baseline − Σ human. A quarantined page saves nothing (it is keyed by hand as before).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ class FormHours:
     verification_seconds: float
     review_seconds: float
     exception_seconds: float
+    pending_review_seconds: float = 0.0  # estimated: nobody has reviewed it yet
 
     @property
     def baseline_seconds(self) -> float:
@@ -36,7 +38,7 @@ class FormHours:
 
     @property
     def human_seconds(self) -> float:
-        return self.review_seconds + self.exception_seconds
+        return self.review_seconds + self.pending_review_seconds + self.exception_seconds
 
     @property
     def saved_seconds(self) -> float:
@@ -51,11 +53,12 @@ class KindHours:
     entered: int = 0
     baseline_seconds: float = 0.0
     review_seconds: float = 0.0
+    pending_review_seconds: float = 0.0
     exception_seconds: float = 0.0
 
     @property
     def saved_seconds(self) -> float:
-        return self.baseline_seconds - self.review_seconds - self.exception_seconds
+        return self.baseline_seconds - self.review_seconds - self.pending_review_seconds - self.exception_seconds
 
     @property
     def saved_per_form(self) -> float:
@@ -82,6 +85,8 @@ class HoursResult:
     projections: list[Projection]
     chiba_per_form_achieved: float
     chiba_per_form_possible: float
+    review_seconds_per_field: float  # what a form still waiting for review is estimated at, per flagged field
+    review_seconds_per_field_measured: bool  # True: this batch's measured mean; False: the configured default
     totals: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -102,9 +107,20 @@ def _field_kinds(form_id: str) -> dict[str, str]:
         return {}
 
 
-def form_hours(facts: FormFacts, config: HoursModelConfig, field_kinds: dict[str, str]) -> FormHours:
+def review_seconds_per_field(forms: list[FormFacts], config: HoursModelConfig) -> tuple[float, bool]:
+    """This batch's measured review seconds per flagged field, or the configured default when none was timed."""
+    timed = [facts for facts in forms if facts.review_rows]
+    flagged = sum(max(facts.flagged_fields, 1) for facts in timed)
+    if timed and flagged:
+        return sum(facts.review_seconds for facts in timed) / flagged, True
+    return config.exceptions.pending_review_seconds_per_field, False
+
+
+def form_hours(facts: FormFacts, config: HoursModelConfig, field_kinds: dict[str, str],
+               per_field_review: float) -> FormHours:
     model = config.keystroke
     quarantined = facts.state == FormState.QUARANTINED.value
+    waiting = facts.state == FormState.NEEDS_REVIEW.value and not facts.review_rows
     exception = (facts.entry_failures * config.exceptions.entry_failure_seconds
                  + (config.exceptions.quarantine_seconds if quarantined else 0.0))
     keyed, keys, keying = 0, 0.0, 0.0
@@ -124,16 +140,18 @@ def form_hours(facts: FormFacts, config: HoursModelConfig, field_kinds: dict[str
     return FormHours(form_pk=facts.form_pk, form_id=facts.form_id, state=facts.state, fields_keyed=keyed, keys=keys,
                      keying_seconds=keying, overhead_seconds=overhead,
                      verification_seconds=(keying + overhead) * model.verification_share,
-                     review_seconds=facts.review_seconds, exception_seconds=exception)
+                     review_seconds=facts.review_seconds, exception_seconds=exception,
+                     pending_review_seconds=max(facts.flagged_fields, 1) * per_field_review if waiting else 0.0)
 
 
 def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult:
     kinds_cache: dict[str, dict[str, str]] = {}
     per_form: list[FormHours] = []
+    per_field_review, measured = review_seconds_per_field(forms, config)
     for facts in forms:
         if facts.form_id is not None and facts.form_id not in kinds_cache:
             kinds_cache[facts.form_id] = _field_kinds(facts.form_id)
-        per_form.append(form_hours(facts, config, kinds_cache.get(facts.form_id or "", {})))
+        per_form.append(form_hours(facts, config, kinds_cache.get(facts.form_id or "", {}), per_field_review))
 
     by_kind: dict[str | None, KindHours] = {}
     for form_id in config.forms:  # every configured kind is shown, with or without forms in this batch
@@ -144,6 +162,7 @@ def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult
         kind.entered += hours.state == FormState.ENTERED.value
         kind.baseline_seconds += hours.baseline_seconds
         kind.review_seconds += hours.review_seconds
+        kind.pending_review_seconds += hours.pending_review_seconds
         kind.exception_seconds += hours.exception_seconds
 
     projections = []
@@ -162,16 +181,18 @@ def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult
         totals["verification_seconds"] += hours.verification_seconds
         totals["baseline_seconds"] += hours.baseline_seconds
         totals["review_seconds"] += hours.review_seconds
+        totals["pending_review_seconds"] += hours.pending_review_seconds
         totals["exception_seconds"] += hours.exception_seconds
         totals["saved_seconds"] += hours.saved_seconds
         if hours.state == FormState.ENTERED.value:
             totals["entered_saved_seconds"] += hours.saved_seconds
     for key in ("keying_seconds", "overhead_seconds", "verification_seconds", "baseline_seconds", "review_seconds",
-                "exception_seconds", "saved_seconds", "entered_saved_seconds"):
+                "pending_review_seconds", "exception_seconds", "saved_seconds", "entered_saved_seconds"):
         totals.setdefault(key, 0.0)
     chiba = config.chiba
     return HoursResult(forms=per_form, by_kind=[k for k in by_kind.values() if k.forms or k.form_id in config.forms],
                        projections=projections,
                        chiba_per_form_achieved=chiba.achieved_hours_per_year * HOUR / chiba.yearly_volume,
                        chiba_per_form_possible=chiba.possible_hours_per_year * HOUR / chiba.yearly_volume,
+                       review_seconds_per_field=per_field_review, review_seconds_per_field_measured=measured,
                        totals=dict(totals))

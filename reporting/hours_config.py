@@ -37,6 +37,7 @@ class KeystrokeModel(_Strict):
 class ExceptionModel(_Strict):
     entry_failure_seconds: float = Field(ge=0)
     quarantine_seconds: float = Field(ge=0)
+    pending_review_seconds_per_field: float = Field(ge=0)
 
 
 class FormSettings(_Strict):

@@ -17,11 +17,12 @@ from sqlalchemy import Engine, update
 from ledger import repo
 from ledger.db import init_db, make_engine, session_scope
 from ledger.models import FieldValue, Form, ReviewTime, Transition
-from ledger.report_queries import reason_category
+from ledger.report_queries import FormFacts, reason_category
 from ledger.stage_times import record_stage_time
 from ledger.states import FormState, transition, utc_now
 from ocr.result import FieldReading, ReadResult
 from reporting.batch_report import build_report
+from reporting.hours import batch_hours
 from reporting.hours_config import HoursModelError, load_hours_model
 from reporting.keystrokes import field_effort
 from reporting.outputs import write_report_files
@@ -56,7 +57,7 @@ def engine(tmp_path: Path) -> Engine:
 @pytest.fixture
 def batch_id(engine: Engine) -> int:
     """One batch: an ido_todoke entered; one reviewed (a corrected field, timed) and entered; one whose entry
-    failed; a hojin_shinkoku READY; an unrecognised page quarantined. The 個人番号 sits in values, reasons and
+    failed; a hojin_shinkoku READY; an unrecognised page quarantined; an ido_todoke still waiting for review. The 個人番号 sits in values, reasons and
     the label, some of it written past the ledger's own masking."""
     form_id, values = truth_fields("scan_0001")
     assert form_id == "ido_todoke" and values["my_number"] == MY_NUMBER
@@ -73,6 +74,8 @@ def batch_id(engine: Engine) -> int:
             3, form_id, {**values, "shitei_bango": "12755371"}))
         hojin = repo.record_read_result(session, batch, scan, read_result(4, hojin_id, hojin_values))
         unknown = repo.record_read_result(session, batch, scan, read_result(5, None, {}))
+        waiting = repo.record_read_result(session, batch, scan, read_result(
+            6, form_id, {**values, "shitei_bango": "12755372"}, flagged=("jusho", "nenzeigaku")))
         assert reviewed.state == FormState.NEEDS_REVIEW and unknown.state == FormState.QUARANTINED
         assert hojin.state == FormState.READY
         repo.finish_batch(session, batch.id)
@@ -90,7 +93,7 @@ def batch_id(engine: Engine) -> int:
         ])
         transition(session, reviewed, FormState.READY, actor="sato")
         record_stage_time(session, batch.id, "archive", started, started + timedelta(seconds=3), items=1)
-        ids = (plain.id, reviewed.id, failing.id, hojin.id, unknown.id)
+        ids = (plain.id, reviewed.id, failing.id, hojin.id, unknown.id, waiting.id)
         batch_pk = batch.id
     with session_scope(engine) as session:
         claimed = repo.claim_ready_forms(session, "robot-1", 10, form_ids=["ido_todoke"])
@@ -140,6 +143,16 @@ def test_hours_model_overrides_merge_and_bad_files_are_refused(tmp_path: Path) -
         load_hours_model(tmp_path / "bad.yaml")
 
 
+def test_forms_waiting_for_review_cost_the_default_until_something_is_measured() -> None:
+    config = load_hours_model()
+    waiting = FormFacts(form_pk=1, form_id="ido_todoke", state="NEEDS_REVIEW", values={"shitei_bango": "12755379"},
+                        flagged_fields=3)
+    result = batch_hours([waiting], config)
+    assert not result.review_seconds_per_field_measured
+    assert result.forms[0].pending_review_seconds == pytest.approx(3 * 10)
+    assert result.forms[0].baseline_seconds == pytest.approx((1.35 + 9 * 0.28 + 20) * 1.5)
+
+
 def test_reason_category_groups_reasons_without_their_details() -> None:
     assert reason_category("入力エラー: 生年月日が不正です") == "入力エラー"
     assert reason_category("受付番号 A01-000123 が照会で見つかりません") == "受付番号 A#-# が照会で見つかりません"
@@ -150,7 +163,7 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     with session_scope(engine, write=False) as session:
         report = build_report(session, batch_id, config)
     facts, hours = report.facts, report.hours
-    assert facts.summary.forms_total == 5
+    assert facts.summary.forms_total == 6
     by_kind = {row["様式 / form"]: row for row in report.forms_by_kind_and_state()}
     assert by_kind["異動届"]["入力済 ENTERED"] == 2 and by_kind["異動届"]["入力失敗 ENTRY_FAILED"] == 1
     assert by_kind["法人市民税申告書"]["入力待ち READY"] == 1 and by_kind["分類不能"]["隔離 QUARANTINED"] == 1
@@ -164,7 +177,7 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     assert sum(n for (outcome, _), n in outcomes.items() if outcome.startswith("隔離")) == 1
 
     per_form = {h.form_pk: h for h in hours.forms}
-    entered, reviewed, failed, hojin, unknown = sorted(per_form.values(), key=lambda h: h.form_pk)
+    entered, reviewed, failed, hojin, unknown, waiting = sorted(per_form.values(), key=lambda h: h.form_pk)
     # The baseline follows the keystroke model; a quarantined page adds none and costs its handling.
     assert entered.fields_keyed == 16 and entered.keys > 250
     expected_keying = sum(effort.mental * 1.35 + (effort.keys + 1) * 0.28 for effort in (
@@ -174,14 +187,17 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     assert reviewed.review_seconds == pytest.approx(47.5) and failed.exception_seconds == 60.0
     assert unknown.baseline_seconds == 0 and unknown.exception_seconds == 60.0
     assert hojin.baseline_seconds > 0 and hojin.human_seconds == 0
+    # Nobody has reviewed the waiting form: its 2 flagged fields at this batch's measured 47.5 s per field.
+    assert hours.review_seconds_per_field_measured and hours.review_seconds_per_field == pytest.approx(47.5)
+    assert waiting.pending_review_seconds == pytest.approx(95.0) and waiting.review_seconds == 0
     total_baseline = sum(h.baseline_seconds for h in hours.forms)
-    assert hours.saved_seconds == pytest.approx(total_baseline - 47.5 - 60 - 60)
+    assert hours.saved_seconds == pytest.approx(total_baseline - 47.5 - 95 - 60 - 60)
     assert hours.totals["entered_saved_seconds"] == pytest.approx(
         entered.baseline_seconds + reviewed.baseline_seconds - 47.5)
 
     ido = next(p for p in hours.projections if p.form_id == "ido_todoke")
-    ido_forms = (entered, reviewed, failed)
-    assert ido.saved_per_form == pytest.approx(sum(h.saved_seconds for h in ido_forms) / 3)
+    ido_forms = (entered, reviewed, failed, waiting)
+    assert ido.saved_per_form == pytest.approx(sum(h.saved_seconds for h in ido_forms) / 4)
     assert ido.hours_per_year == pytest.approx(55000 * ido.saved_per_form / 3600)
     kyuyo = next(p for p in hours.projections if p.form_id == "kyuyo_hokoku")
     assert kyuyo.hours_per_year is None
@@ -191,7 +207,7 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     assert list(stages) == ["archive", "intake", "review", "enter"]
     assert stages["archive"].wall_seconds == pytest.approx(3.0) and stages["archive"].source == "stage_times"
     assert stages["review"].wall_seconds == pytest.approx(67.5) and stages["enter"].items == 3
-    assert stages["intake"].items == 5
+    assert stages["intake"].items == 6
     text = "\n".join(report.headline())
     assert "602" in text and "1,283" in text and "K=0.28s" in text and "55,000" in text
 
