@@ -56,13 +56,15 @@ def run(args: argparse.Namespace) -> int:
 def make_report_files(ledger_url: str, batch_id: int, reports_dir: Path,
                       hours_model: str | None = None) -> tuple[list[str], tuple[Path, ...]]:
     """The report without a Prefect run: (headline lines, (xlsx, csv, chart, markdown))."""
-    from ledger.db import make_engine, session_scope
+    from ledger.db import init_db, make_engine, session_scope
     from reporting.batch_report import build_report
     from reporting.hours_config import load_hours_model
     from reporting.outputs import write_report_files
 
     config = load_hours_model(hours_model)
-    with session_scope(make_engine(ledger_url), write=False) as session:
+    engine = make_engine(ledger_url)
+    init_db(engine)  # a ledger made before stage_times existed gets the table (empty) instead of an error
+    with session_scope(engine, write=False) as session:
         report = build_report(session, batch_id, config)
     files = write_report_files(report, reports_dir)
     return report.headline(), (files.xlsx, files.csv, files.chart, files.markdown)
