@@ -22,7 +22,7 @@ __all__ = [
     "Batch", "ScanFile", "Form", "FieldValue", "Transition", "FormState", "BatchSummary", "ClaimLost",
     "create_batch", "finish_batch", "latest_batch_id", "register_scan_file", "scan_file_is_read",
     "record_read_result", "claim_ready_forms", "release_stale_claims", "mark_entered", "mark_entry_failed",
-    "send_back_to_review", "correct_field", "form_values_for_entry", "batch_summary",
+    "send_back_to_review", "release_claim", "correct_field", "form_values_for_entry", "batch_summary",
 ]
 
 
@@ -320,3 +320,11 @@ def form_values_for_entry(form: Form) -> dict[str, FieldValueType]:
     """What to type per field: a person's correction where there is one, else the value read."""
     return {field.name: decode_value(field.corrected_value if field.status == "corrected" else field.value)
             for field in form.fields}
+
+
+def release_claim(session: Session, form_pk: int, reason: str, actor: str) -> Form:
+    """The robot gives a claimed form back untouched (the target system was closed): READY again, for a later run."""
+    form = _claimed_form(session, form_pk, actor)
+    transition(session, form, FormState.READY, actor=actor, reason=reason)
+    session.flush()
+    return form

@@ -16,16 +16,19 @@ def _hash(password: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
 
 
-def upsert_user(conn: sqlite3.Connection, user_id: str, display_name: str, password: str) -> None:
-    row = conn.execute("SELECT pw_salt, pw_hash, pw_iterations FROM users WHERE user_id = ?", (user_id,)).fetchone()
-    if row is not None and hmac.compare_digest(_hash(password, row["pw_salt"], row["pw_iterations"]), row["pw_hash"]):
+def upsert_user(conn: sqlite3.Connection, user_id: str, display_name: str, password: str,
+                role: str = "robot") -> None:
+    row = conn.execute("SELECT pw_salt, pw_hash, pw_iterations, role FROM users WHERE user_id = ?",
+                       (user_id,)).fetchone()
+    if (row is not None and row["role"] == role
+            and hmac.compare_digest(_hash(password, row["pw_salt"], row["pw_iterations"]), row["pw_hash"])):
         return
     salt = secrets.token_bytes(16)
     conn.execute(
-        "INSERT INTO users (user_id, display_name, pw_salt, pw_hash, pw_iterations) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(user_id) DO UPDATE SET display_name = excluded.display_name, pw_salt = excluded.pw_salt, "
-        "pw_hash = excluded.pw_hash, pw_iterations = excluded.pw_iterations",
-        (user_id, display_name, salt, _hash(password, salt, PBKDF2_ITERATIONS), PBKDF2_ITERATIONS),
+        "INSERT INTO users (user_id, display_name, role, pw_salt, pw_hash, pw_iterations) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(user_id) DO UPDATE SET display_name = excluded.display_name, role = excluded.role, "
+        "pw_salt = excluded.pw_salt, pw_hash = excluded.pw_hash, pw_iterations = excluded.pw_iterations",
+        (user_id, display_name, role, salt, _hash(password, salt, PBKDF2_ITERATIONS), PBKDF2_ITERATIONS),
     )
 
 
@@ -43,9 +46,14 @@ class SessionLookup:
     session_id: str | None = None
     user_id: str | None = None
     display_name: str | None = None
+    role: str | None = None
 
 
 def start_session(conn: sqlite3.Connection, user_id: str, now: float) -> str:
+    """A new session for the user; one session per user, so a second login ends the first (and its locks)."""
+    for row in conn.execute("SELECT session_id FROM sessions WHERE user_id = ? AND ended_at IS NULL",
+                            (user_id,)).fetchall():
+        end_session(conn, row["session_id"], now)
     session_id = secrets.token_hex(16).upper()
     conn.execute("INSERT INTO sessions (session_id, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
                  (session_id, user_id, now, now))
@@ -58,7 +66,7 @@ def lookup_session(conn: sqlite3.Connection, session_id: str | None, now: float,
     if not session_id:
         return SessionLookup("none")
     row = conn.execute(
-        "SELECT s.session_id, s.user_id, s.created_at, s.last_seen, s.ended_at, u.display_name "
+        "SELECT s.session_id, s.user_id, s.created_at, s.last_seen, s.ended_at, u.display_name, u.role "
         "FROM sessions s JOIN users u ON u.user_id = s.user_id WHERE s.session_id = ?", (session_id,)).fetchone()
     if row is None:
         return SessionLookup("none")
@@ -67,14 +75,15 @@ def lookup_session(conn: sqlite3.Connection, session_id: str | None, now: float,
     idle_over = now - row["last_seen"] > idle_timeout
     lifetime_over = lifetime is not None and now - row["created_at"] > lifetime
     if idle_over or lifetime_over:
-        conn.execute("UPDATE sessions SET ended_at = ? WHERE session_id = ?", (now, session_id))
+        end_session(conn, session_id, now)
         return SessionLookup("expired")
     conn.execute("UPDATE sessions SET last_seen = ? WHERE session_id = ?", (now, session_id))
-    return SessionLookup("live", row["session_id"], row["user_id"], row["display_name"])
+    return SessionLookup("live", row["session_id"], row["user_id"], row["display_name"], row["role"])
 
 
 def end_session(conn: sqlite3.Connection, session_id: str, now: float) -> None:
     conn.execute("UPDATE sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL", (now, session_id))
+    conn.execute("DELETE FROM record_locks WHERE session_id = ?", (session_id,))
 
 
 def issue_token(conn: sqlite3.Connection, session_id: str | None, now: float) -> str:

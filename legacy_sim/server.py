@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import asyncio
 import logging
 import socket
@@ -16,12 +17,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from legacy_sim import accounts
+from legacy_sim import accounts, registers
 from legacy_sim.db import connect, init_db
 from legacy_sim.faults import FaultInjector, parse_fault_spec
 from legacy_sim.pages import SimContext, router
 from legacy_sim.rendering import render
 from legacy_sim.settings import DEV_ROBOT_PASSWORD, DEV_ROBOT_USER, SimSettings
+from samples.population import POPULATION_SEED
 
 log = logging.getLogger("taxintake.legacy_sim")
 
@@ -39,7 +41,8 @@ def _install_fault_middleware(app: FastAPI, faults: FaultInjector) -> None:
             assert window is not None
             message = (f"ただいま夜間バッチ処理中のため、オンライン業務はご利用いただけません"
                        f"（{window.start:%H:%M}～{window.end:%H:%M}）。")
-            return render("unavailable.html", status_code=503, message=message)
+            return render("maintenance.html", status_code=503, title="夜間バッチ処理中", screen_id="SYS0503",
+                          message=message)
         if faults.unavailable(f"{request.method} {request.url.path}"):
             return render("unavailable.html", status_code=503,
                           message="The server is temporarily unable to service your request. Please try again later.")
@@ -53,7 +56,10 @@ def create_app(db_path: Path, settings: SimSettings) -> FastAPI:
     """The app over its own SQLite file, with the robot account seeded (or its password updated)."""
     init_db(db_path)
     with connect(db_path) as conn:
-        accounts.upsert_user(conn, settings.robot_user, "RPAロボット", settings.robot_password)
+        for user, password, role in settings.accounts():
+            display_name = "RPAロボット" if role == "robot" else "課税課職員"
+            accounts.upsert_user(conn, user, f"{display_name}（{user}）", password, role)
+        registers.seed_registers(conn, settings.population_seed)
     app = FastAPI(title="住民税課税システム (legacy_sim)", docs_url=None, redoc_url=None, openapi_url=None)
     faults = FaultInjector(settings.faults, settings.seed)
     app.state.sim = SimContext(db_path=db_path, settings=settings, faults=faults)
@@ -114,9 +120,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
     parser.add_argument("--faults", default="",
                         help='fault spec, e.g. "503=0.1,slow=0.05:3,expire=60,lock=0.02,maintenance=02:00-03:00"')
+    parser.add_argument("--log-level", default="info", help="uvicorn's log level (default info)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the fault RNG, to replay a run")
     parser.add_argument("--idle-timeout", type=float, default=1800.0, metavar="SECONDS",
                         help="log a session out after this many idle seconds (default 1800)")
+    parser.add_argument("--robot-accounts", type=int, default=4, metavar="N",
+                        help="robot accounts robot01…robotNN, one session each (default 4: the licence limit)")
+    parser.add_argument("--population-seed", type=int, default=POPULATION_SEED,
+                        help=f"seed of the taxpayer and corporation registers (default {POPULATION_SEED}, "
+                             "the sample generator's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,11 +138,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"legacy-sim: {error}")
         return 2
     settings = replace(SimSettings.from_env(), faults=faults, seed=args.seed,
-                       idle_timeout_seconds=args.idle_timeout)
+                       idle_timeout_seconds=args.idle_timeout, robot_accounts=max(1, args.robot_accounts),
+                       population_seed=args.population_seed)
     app = create_app(args.db, settings)
     dev_account = settings.robot_user == DEV_ROBOT_USER and settings.robot_password == DEV_ROBOT_PASSWORD
     print(f"legacy-sim: http://{args.host}:{args.port}/  db={args.db}  faults={args.faults or 'none'}")
     if dev_account:
-        print(f"legacy-sim: robot account {DEV_ROBOT_USER} has the development default password (dev only)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        print(f"legacy-sim: robot accounts robot01…robot{settings.robot_accounts:02d} have the development default "
+              "passwords (dev only)")
+
+    def report_faults() -> None:
+        counts = dict(app.state.sim.faults.counts)
+        print(f"legacy-sim: faults injected: {json.dumps(counts, sort_keys=True)}", flush=True)
+
+    app.router.add_event_handler("shutdown", report_faults)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -37,3 +37,7 @@ class LastingFailure(RobotError):
         super().__init__(f"{phase}: {reason}（{tries}回試行）")
         self.phase = phase
         self.reason = reason
+
+
+class SystemClosed(RobotError):
+    """The system is closed (its night batch window): nothing can be entered now; the form waits for a later run."""

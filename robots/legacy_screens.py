@@ -14,11 +14,11 @@ from urllib.parse import urlparse
 
 from playwright.sync_api import Frame, Page, Response
 
-from robots.errors import LoginRefused, ScreenRejected, ServerBusy, SessionLost, TransientError
+from robots.errors import LoginRefused, ScreenRejected, ServerBusy, SessionLost, SystemClosed, TransientError
 from robots.legacy_values import PreparedField, PreparedForm
 from robots.masking import mask
 from robots.retry import DEFAULT_RETRY, RetryPolicy
-from robots.screen_map import FormScreens, InputStep, ScreenMap
+from robots.screen_map import FormScreens, InputStep, Lookup, ScreenMap
 
 log = logging.getLogger("taxintake.robots")
 
@@ -41,6 +41,7 @@ class LegacyScreens:
     screen_map: ScreenMap
     base_url: str
     retry: RetryPolicy = field(default=DEFAULT_RETRY)
+    on_key: Callable[[dict[str, str]], None] | None = None  # told of every value typed, sensitive ones masked
 
     # ---- the page and its frames ----
 
@@ -60,8 +61,15 @@ class LegacyScreens:
     def _shows(frame: Frame, selector: str) -> bool:
         return frame.locator(selector).count() > 0
 
+    def _check_closed(self, *frames: Frame) -> None:
+        marker = self.screen_map.errors.maintenance
+        for frame in frames:
+            if self._shows(frame, marker):
+                raise SystemClosed(" ".join(self._texts(frame, marker)) or "保守時間帯")
+
     def _check(self, frame: Frame, response: Response | None) -> None:
-        """Raise if the screen that came is not a working one: a 5xx, the login page, a system error."""
+        """Raise if the screen that came is not a working one: closed, a 5xx, the login page, a system error."""
+        self._check_closed(frame, self.page.main_frame)
         if response is not None and response.status >= 500:
             raise ServerBusy(f"HTTP {response.status}")
         login_form = self.screen_map.login.form
@@ -102,6 +110,7 @@ class LegacyScreens:
         def load_login_page() -> None:
             response = self.page.goto(self.base_url + login.path, wait_until="domcontentloaded",
                                       timeout=self._navigation_ms)
+            self._check_closed(self.page.main_frame)
             if response is not None and response.status >= 500:
                 raise ServerBusy(f"HTTP {response.status}")
 
@@ -118,6 +127,7 @@ class LegacyScreens:
             log.info("logged in to %s as %s", self.screen_map.system, user)
             return
         response = navigation.value
+        self._check_closed(main)
         if response is not None and response.status >= 500:
             raise ServerBusy(f"HTTP {response.status}")
         if self._shows(main, login.form):
@@ -129,7 +139,7 @@ class LegacyScreens:
     def menu_ready(self) -> bool:
         """Whether the menu frame stands as it should (looked at, nothing requested)."""
         menu = self.page.frame(name=self.screen_map.frames.menu)
-        return (menu is not None and self._shows(menu, self.screen_map.menu.entry)
+        return (menu is not None and self._shows(menu, self.screen_map.menu.ready)
                 and self.page.frame(name=self.screen_map.frames.work) is not None)
 
     def return_home(self) -> None:
@@ -157,7 +167,8 @@ class LegacyScreens:
 
     def _type(self, frame: Frame, steps: list[InputStep], prepared: PreparedField) -> None:
         for step in steps:
-            locator = frame.locator(prepared.render(step.selector))
+            selector = prepared.render(step.selector)
+            locator = frame.locator(selector)
             value = prepared.render(step.value)
             if step.control == "fill":
                 locator.fill(value)
@@ -165,16 +176,43 @@ class LegacyScreens:
                 locator.select_option(value=value)
             else:
                 locator.check()
+            if self.on_key is not None:
+                self.on_key({"field": prepared.name, "control": step.control, "selector": selector,
+                             "value": mask(value) if prepared.spec.sensitive else value})
         shown = "(個人番号等)" if prepared.spec.sensitive else mask(prepared.parts and prepared.parts["value"])
         log.debug("input %s = %s", prepared.name, shown)
+
+    # ---- registers (宛名, 法人) ----
+
+    def lookup(self, lookup: Lookup, prepared: PreparedForm) -> list[dict[str, str]]:
+        """Each hit of a register search as {captured or confirmed name: the cell's text}."""
+        work = self._open_from_menu(lookup.menu, lookup.ready)
+        for name, steps in lookup.inputs.items():
+            self._type(work, steps, prepared.fields[name])
+        self._navigate(work, lambda: work.locator(lookup.submit).click())
+        messages = self._texts(work, lookup.errors)
+        if messages:
+            raise ScreenRejected(messages)
+        if self._shows(work, lookup.no_hits):
+            return []
+        rows = work.locator(lookup.rows)
+        if rows.count() == 0:
+            raise TransientError(f"{lookup.label}検索の結果が表示されません")
+        cells = {**lookup.capture, **lookup.confirm}
+        return [{name: rows.nth(index).locator(cell).inner_text().strip() for name, cell in cells.items()}
+                for index in range(rows.count())]
 
     # ---- 照会 ----
 
     def _inquiry(self, form: FormScreens) -> Frame:
         work = self._frame(self.screen_map.frames.work)
-        if self._shows(work, form.inquiry.ready):
+        if self._shows(work, form.inquiry.ready) and work.url.endswith(urlparse(self._menu_href(form.inquiry.menu)).path):
             return work  # a result page carries fresh search forms: no need to go through the menu
-        return self._open_from_menu(self.screen_map.menu.inquiry, form.inquiry.ready)
+        return self._open_from_menu(form.inquiry.menu, form.inquiry.ready)
+
+    def _menu_href(self, item: str) -> str:
+        menu = self._frame(self.screen_map.frames.menu)
+        return menu.locator(item).get_attribute("href") or ""
 
     def search_person(self, form: FormScreens, prepared: PreparedForm) -> list[SearchHit]:
         inquiry = form.inquiry
@@ -222,7 +260,7 @@ class LegacyScreens:
 
     def submit_entry(self, form: FormScreens, prepared: PreparedForm, on_submit: Callable[[], None]) -> SubmitResult:
         entry = form.entry
-        work = self._open_from_menu(self.screen_map.menu.entry, entry.ready)
+        work = self._open_from_menu(entry.menu, entry.ready)
         for prepared_field in prepared.fields.values():
             if prepared_field.parts is not None:
                 self._type(work, prepared_field.spec.inputs, prepared_field)

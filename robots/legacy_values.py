@@ -17,6 +17,9 @@ from robots.screen_map import FieldMap, FormScreens, ScreenMap
 from robots.wareki import era_of
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]+")
+_TRUE_TEXTS = {"true", "1", "○", "有"}
+_FALSE_TEXTS = {"false", "0", ""}
 
 
 class ValueProblem(ValueError):
@@ -47,6 +50,10 @@ class PreparedForm:
         return {name: prepared.expected_readback for name, prepared in self.fields.items()
                 if prepared.spec.readback is not None}
 
+    def set_looked_up(self, name: str, value: str) -> None:
+        """A value found in the system's register (宛名番号 and the like), typed like any other."""
+        self.fields[name] = PreparedField(name, self.fields[name].spec, {"value": value})
+
 
 def _hankaku_kana(text: str) -> str:
     katakana = jaconv.hira2kata(text.replace("\u3000", " "))
@@ -61,6 +68,12 @@ def _parts(name: str, spec: FieldMap, value: str, screen_map: ScreenMap) -> dict
         if spec.format == "amount":
             parts["commas"] = f"{int(value):,}"
         return parts
+    if spec.format == "signed_amount":
+        if not _SIGNED_DIGITS.fullmatch(value):
+            raise ValueProblem(f"{name}: 半角数字（負は先頭に-）ではありません")
+        number = int(value)
+        return {"value": str(number), "commas": f"{number:,}",
+                "triangle": f"△{-number:,}" if number < 0 else f"{number:,}"}
     if spec.format == "text":
         return {"value": " ".join(value.split())}
     if spec.format == "hankaku_kana":
@@ -112,6 +125,16 @@ def prepare_form(form: FormScreens, screen_map: ScreenMap, values: Mapping[str, 
     implied: list[tuple[str, FieldMap, str]] = []
     for name, spec in form.fields.items():
         raw = values.get(name)
+        if spec.format == "looked_up":
+            prepared.fields[name] = PreparedField(name, spec, None)  # filled in by the lookup
+            continue
+        if spec.format == "checkbox":
+            ticked = _ticked(raw)
+            if ticked is None:
+                prepared.problems.append(f"{name}: チェック欄の値ではありません")
+                continue
+            prepared.fields[name] = PreparedField(name, spec, {"value": "1", "mark": "○"} if ticked else None)
+            continue
         if raw is not None and not isinstance(raw, str):
             prepared.problems.append(f"{name}: 文字列でない値です")
             continue
@@ -138,6 +161,14 @@ def prepare_form(form: FormScreens, screen_map: ScreenMap, values: Mapping[str, 
         except ValueProblem as problem:
             prepared.problems.append(str(problem))
     return prepared
+
+
+def _ticked(raw: object) -> bool | None:
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE_TEXTS | _FALSE_TEXTS:
+        return raw.strip().lower() in _TRUE_TEXTS
+    return None
 
 
 def mismatched_fields(expected: Mapping[str, str], shown: Mapping[str, str]) -> list[str]:

@@ -12,7 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from robots.browser import dialog_policy, launch_chromium
-from robots.errors import LastingFailure, LoginRefused, SessionLost, TransientError
+from robots.errors import LastingFailure, LoginRefused, SessionLost, SystemClosed, TransientError
 from robots.legacy_screens import LegacyScreens
 from robots.retry import DEFAULT_RETRY, RetryPolicy
 from robots.screen_map import ScreenMap
@@ -37,6 +37,16 @@ class RobotSession:
         self._logged_in = False
         self._refused: LoginRefused | None = None
         self.dialogs_seen: list[str] = []
+        self.closed: str | None = None  # the system's closed message, once seen: no more tries this run
+        self.key_log: list[dict[str, str]] | None = None  # where the current form's typed values are noted
+
+    @property
+    def user(self) -> str:
+        return self._user
+
+    def _note_key(self, key: dict[str, str]) -> None:
+        if self.key_log is not None:
+            self.key_log.append(key)
 
     @property
     def secrets(self) -> list[str]:
@@ -55,7 +65,8 @@ class RobotSession:
         self._context.set_default_navigation_timeout(self._screen_map.timeouts.navigation_ms)
         self.page = self._context.new_page()
         self.page.on("dialog", dialog_policy(self._screen_map.accept_dialogs, self.dialogs_seen))
-        self._screens = LegacyScreens(self.page, self._screen_map, self._base_url, self._retry)
+        self._screens = LegacyScreens(self.page, self._screen_map, self._base_url, self._retry,
+                                      on_key=self._note_key)
         self._logged_in = False
 
     def _ready(self) -> LegacyScreens:
@@ -84,6 +95,9 @@ class RobotSession:
         for attempt in range(1, tries + 1):
             try:
                 return step(self._ready())
+            except SystemClosed as closed:
+                self.closed = str(closed)
+                raise
             except SessionLost as error:
                 self._logged_in = False
                 reason = str(error)

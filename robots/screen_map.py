@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,14 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 SCREENS_DIR = Path(__file__).resolve().parent / "screens"
 DEFAULT_SCREEN_MAP = SCREENS_DIR / "legacy_sim.yaml"
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser where libyaml is there: 10× faster
 
-ValueFormat = Literal["text", "digits", "amount", "hankaku_kana", "wareki_date", "choice", "implied"]
+ValueFormat = Literal["text", "digits", "amount", "signed_amount", "hankaku_kana", "wareki_date", "choice",
+                      "checkbox", "implied", "looked_up"]
 
 # The placeholders a value of each format offers to input and read-back templates.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "text": frozenset({"value"}),
     "digits": frozenset({"value"}),
     "amount": frozenset({"value", "commas"}),
+    "signed_amount": frozenset({"value", "commas", "triangle"}),
+    "checkbox": frozenset({"value", "mark"}),
+    "looked_up": frozenset({"value"}),
     "hankaku_kana": frozenset({"value"}),
     "wareki_date": frozenset({"value", "era_code", "era_name", "era_letter", "yy", "mm", "dd", "y", "m", "d"}),
     "choice": frozenset({"value", "code", "label"}),
@@ -64,18 +70,18 @@ class Frames(_Strict):
 
 
 class Menu(_Strict):
-    entry: str
-    inquiry: str
+    ready: str = Field(description="an item the menu frame shows when it stands as it should")
     logout: str | None = None
 
 
 class ErrorMarkers(_Strict):
     screen_flow: str = Field(description="the system's 'invalid screen flow' page: start the screen again")
     transient: str = Field(description="a message that goes away when tried later (record lock and the like)")
+    maintenance: str = Field(description="the system is closed for its night batch: stop, try in a later run")
 
 
 class InputStep(_Strict):
-    control: Literal["fill", "select", "radio"]
+    control: Literal["fill", "select", "radio", "check"]
     selector: str = Field(description="may hold placeholders, e.g. a radio button by its code")
     value: str = "{value}"
 
@@ -129,6 +135,7 @@ class FieldMap(_Strict):
 
 
 class EntryScreen(_Strict):
+    menu: str = Field(description="the menu item that opens the entry screen")
     ready: str
     submit: str
     completed: str
@@ -156,6 +163,7 @@ class PersonSearch(_Strict):
 
 
 class InquiryScreen(_Strict):
+    menu: str = Field(description="the menu item that opens the inquiry screen")
     ready: str
     by_receipt: ReceiptSearch
     by_person: PersonSearch
@@ -168,16 +176,39 @@ class InquiryScreen(_Strict):
     detail: str
 
 
+class Lookup(_Strict):
+    """A register searched before entry (宛名, 法人): exactly one hit, or the form goes back to people."""
+    label: str = Field(description="what is looked up, in the reasons people read (宛名, 法人)")
+    menu: str
+    ready: str
+    inputs: dict[str, list[InputStep]] = Field(description="entry field -> the steps that type it as a search key")
+    submit: str
+    errors: str
+    no_hits: str
+    rows: str
+    capture: dict[str, str] = Field(description="looked_up field -> the cell of the one hit that holds it")
+    confirm: dict[str, str] = Field(default_factory=dict,
+                                    description="entry field -> cell that must show the same text (spaces aside)")
+
+
 class FormScreens(_Strict):
+    lookups: list[Lookup] = Field(default_factory=list)
     entry: EntryScreen
     inquiry: InquiryScreen
     fields: dict[str, FieldMap]
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "FormScreens":
+        captured = {name for lookup in self.lookups for name in lookup.capture}
         for name, spec in self.fields.items():
             if spec.implied_by and spec.implied_by not in self.fields:
                 raise ValueError(f"{name}: implied_by names unknown field {spec.implied_by!r}")
+            if (spec.format == "looked_up") != (name in captured):
+                raise ValueError(f"{name}: a looked_up field is one a lookup captures, and only that")
+        for lookup in self.lookups:
+            for name in [*lookup.inputs, *lookup.confirm]:
+                if name not in self.fields or self.fields[name].format == "looked_up":
+                    raise ValueError(f"lookup {lookup.label}: {name!r} must be an entry field of the form")
         for name in [*self.inquiry.by_person.fields, *self.inquiry.result_columns]:
             spec = self.fields.get(name)
             if spec is None or spec.readback is None:
@@ -189,6 +220,8 @@ class ScreenMap(_Strict):
     system: str
     charset: str = Field(description="what the screens can carry; other characters (外字) go to people")
     accept_dialogs: list[str] = Field(description="confirm texts the robot answers OK; any other is cancelled")
+    closed_hours: list[str] = Field(default_factory=list,
+                                    description="HH:MM-HH:MM windows (local time) when the system takes no entry")
     timeouts: Timeouts = Timeouts()
     login: LoginScreen
     frames: Frames
@@ -206,6 +239,22 @@ class ScreenMap(_Strict):
             raise ValueError(f"unknown charset {charset!r}") from None
         return charset
 
+    @field_validator("closed_hours")
+    @classmethod
+    def _windows_parse(cls, windows: list[str]) -> list[str]:
+        for window in windows:
+            parse_window(window)
+        return windows
+
+    def closed_at(self, moment: time) -> str | None:
+        """The closed window `moment` falls in, if any."""
+        for window in self.closed_hours:
+            start, end = parse_window(window)
+            inside = start <= moment < end if start <= end else (moment >= start or moment < end)
+            if inside:
+                return window
+        return None
+
     @model_validator(mode="after")
     def _dates_have_codes(self) -> "ScreenMap":
         for form_id, form in self.forms.items():
@@ -214,10 +263,20 @@ class ScreenMap(_Strict):
         return self
 
 
+def parse_window(window: str) -> tuple[time, time]:
+    start, dash, end = window.partition("-")
+    try:
+        if not dash:
+            raise ValueError
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        raise ValueError(f"closed_hours: {window!r} is not HH:MM-HH:MM") from None
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, mtime: float) -> ScreenMap:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as error:
         raise ScreenMapError(f"{path}: {error}") from error
     try:

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from ocr.checkdigits import corporate_number_check_digit, my_number_check_digit
 from ocr.wareki import date_to_wareki
+from samples.population import (RARE_SURNAME_SHARE, RARE_SURNAMES, draw_employer, draw_person,  # noqa: F401
+                                make_corporate_number, make_my_number, surname)
 
 
 @dataclass
@@ -22,16 +23,6 @@ class FormContent:
     written: dict[str, object]
     truth: dict[str, object]
     deliberately_invalid: list[str] = field(default_factory=list)
-
-
-def make_my_number(rng: random.Random) -> str:
-    base = "".join(str(rng.randrange(10)) for _ in range(11))
-    return base + str(my_number_check_digit(base))
-
-
-def make_corporate_number(rng: random.Random) -> str:
-    base = "".join(str(rng.randrange(10)) for _ in range(12))
-    return str(corporate_number_check_digit(base)) + base
 
 
 def _corrupt_digit(number: str, rng: random.Random, position: int | None = None) -> str:
@@ -44,24 +35,12 @@ def _random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
-# Surnames written with a variant character that a name register keeps (forms.md: 髙, 﨑, 邊).
-RARE_SURNAMES = [("髙橋", "タカハシ"), ("髙木", "タカギ"), ("山﨑", "ヤマザキ"), ("宮﨑", "ミヤザキ"),
-                 ("渡邊", "ワタナベ"), ("田邊", "タナベ"), ("濵田", "ハマダ")]
-RARE_SURNAME_SHARE = 0.05
-
-
-def surname(rng: random.Random, faker: Faker) -> tuple[str, str]:
-    """A surname (kanji, kana), now and then one written with a variant character."""
-    if rng.random() < RARE_SURNAME_SHARE:
-        return rng.choice(RARE_SURNAMES)
-    kanji, kana, _ = faker.last_name_pair()
-    return kanji, kana
-
-
 def ido_todoke(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -> FormContent:
-    last_kanji, last_kana = surname(rng, faker)
-    first_kanji, first_kana, _ = faker.first_name_pair()
-    birth = _random_date(rng, date(1950, 1, 1), date(2006, 12, 31))
+    person = draw_person(rng, faker, date(1950, 1, 1), date(2006, 12, 31))  # someone the city knows, mostly
+    employer = draw_employer(rng)
+    last_kanji, first_kanji = person.family_kanji, person.given_kanji
+    last_kana, first_kana = person.kana.split(" ")
+    birth = person.birth
     birth_era, birth_y, birth_m, birth_d = date_to_wareki(birth)
     ido_date = _random_date(rng, date(2025, 6, 1), date(2026, 5, 31))
     _, ido_y, ido_m, ido_d = date_to_wareki(ido_date)
@@ -72,22 +51,22 @@ def ido_todoke(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -> 
     months_collected = min(12, max(0, (ido_date.year - 2025) * 12 + ido_date.month - 6 + 1))
     choshuzumi = 0 if months_collected == 0 else june + (months_collected - 1) * monthly
     michoshu = nenzeigaku - choshuzumi
-    my_number = make_my_number(rng)
-    corp_number = make_corporate_number(rng)
-    shitei_bango = "".join(str(rng.randrange(10)) for _ in range(8))
+    my_number = person.my_number
+    corp_number = employer.corporate_number
+    shitei_bango = employer.shitei_no
     ido_jiyu = rng.choices(["退職", "転勤", "休職", "死亡", "その他"], weights=[70, 15, 8, 2, 5])[0]
     choshu_hoho = rng.choice(["特別徴収継続", "一括徴収", "普通徴収"])
     truth: dict[str, object] = {
         "shitei_bango": shitei_bango,
         "shiharaisha_hojin_bango": corp_number,
-        "shiharaisha_name": faker.company(),
-        "shiharaisha_shozaichi": faker.address(),
+        "shiharaisha_name": employer.name,
+        "shiharaisha_shozaichi": employer.address,
         "shotokusha_kana": f"{last_kana} {first_kana}",
         "shotokusha_name": f"{last_kanji}{first_kanji}",
         "seinengappi_era": birth_era,
         "seinengappi": birth.isoformat(),
         "my_number": my_number,
-        "jusho": faker.address(),
+        "jusho": person.address,
         "nenzeigaku": str(nenzeigaku),
         "choshuzumi_gaku": str(choshuzumi),
         "michoshu_gaku": str(michoshu),

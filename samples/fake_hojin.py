@@ -17,17 +17,11 @@ from faker import Faker
 from ocr.tax_rules import apportion, floor_to, kintowari, tax_at_rate
 from ocr.templates import load_template
 from ocr.wareki import date_to_wareki
-from samples.fake_data import FormContent, _corrupt_digit, make_corporate_number, surname
+from samples.fake_data import FormContent, _corrupt_digit, surname
+from samples.population import draw_corporation
 
-WARDS = ("中央区", "花見川区", "稲毛区", "若葉区", "緑区", "美浜区")
 TRADES = ("建設業", "製造業", "卸売業", "小売業", "不動産業", "運輸業", "サービス業", "飲食業", "情報通信業",
           "医療・福祉", "設備工事業", "印刷業")
-# (name part, its reading) after the family name of the founder: 佐藤建設 サトウケンセツ.
-BUSINESS_WORDS = (("建設", "ケンセツ"), ("商事", "ショウジ"), ("工業", "コウギョウ"), ("運輸", "ウンユ"),
-                  ("電気", "デンキ"), ("食品", "ショクヒン"), ("不動産", "フドウサン"), ("印刷", "インサツ"),
-                  ("製作所", "セイサクショ"), ("興業", "コウギョウ"), ("物産", "ブッサン"), ("技研", "ギケン"),
-                  ("設備", "セツビ"), ("産業", "サンギョウ"))
-LEGAL_FORMS = ("株式会社", "有限会社", "合同会社")
 BANKS = ("千葉銀行", "京葉銀行", "千葉興業銀行", "みずほ銀行", "三井住友銀行", "三菱UFJ銀行", "りそな銀行",
          "千葉信用金庫", "京葉信用金庫")
 CAPITALS = (1_000_000, 3_000_000, 5_000_000, 9_000_000, 10_000_000, 20_000_000, 30_000_000, 50_000_000,
@@ -42,10 +36,8 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
     truth: dict[str, object] = {}
 
     # ---- who
-    family_kanji, family_kana, _ = faker.last_name_pair()
-    word, word_kana = rng.choice(BUSINESS_WORDS)
-    legal = rng.choices(LEGAL_FORMS, weights=[80, 12, 8])[0]
-    name = f"{legal}{family_kanji}{word}" if rng.random() < 0.5 else f"{family_kanji}{word}{legal}"
+    corporation = draw_corporation(rng, faker)  # a corporation the city knows, mostly
+    name = corporation.name
     rep_last, _ = surname(rng, faker)
     rep_first, _, _ = faker.first_name_pair()
     gokei = max(1, int(math.exp(rng.uniform(0, 6.2))))
@@ -54,14 +46,13 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
     if bunkatsu and rng.random() < 0.5:
         shozaichi = faker.address()  # the head office elsewhere, a branch in the city
     else:
-        shozaichi = (f"千葉県千葉市{rng.choice(WARDS)}{faker.town()}{rng.randint(1, 5)}丁目"
-                     f"{rng.randint(1, 30)}番{rng.randint(1, 20)}号")
+        shozaichi = corporation.address
     phone = (f"043-{rng.randint(200, 299)}-{rng.randint(0, 9999):04d}" if rng.random() < 0.7
              else faker.phone_number())
-    corporate_number = make_corporate_number(rng)
+    corporate_number = corporation.corporate_number
     truth.update({
         "hojin_bango": corporate_number, "jigyo_shumoku": rng.choice(TRADES), "shozaichi": shozaichi,
-        "denwa": phone, "hojin_mei_kana": f"{family_kana}{word_kana}", "hojin_mei": name,
+        "denwa": phone, "hojin_mei_kana": corporation.kana, "hojin_mei": name,
         "daihyosha_shimei": f"{rep_last}{rep_first}", "shinkoku_kubun": kubun,
     })
 

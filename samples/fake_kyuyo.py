@@ -23,6 +23,7 @@ from ocr.tax_rules import floor_to, income_adjustment_cap, kyuyo_shotoku
 from ocr.wareki import date_to_wareki
 from samples.fake_data import (FormContent, _corrupt_digit, _random_date, _year_text, make_corporate_number,
                                make_my_number, surname)
+from samples.population import draw_person
 
 FORM_ID = "kyuyo_hokoku"
 NENBUN = 2025
@@ -122,10 +123,11 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
 
     # ---- the employee
     kind = rng.choices(["regular", "retired", "joined", "otsu", "part"], weights=[66, 14, 10, 3, 7])[0]
-    family = surname(rng, faker)
-    name, kana = _person(rng, faker, family)
-    birth = _birth_for_age(rng, 16, 19) if kind == "part" and rng.random() < 0.5 else _birth_for_age(rng, 20, 70)
-    t.update(jusho=faker.address(), my_number=make_my_number(rng), kana=kana, shimei=name,
+    low, high = (16, 19) if kind == "part" and rng.random() < 0.5 else (20, 70)
+    person = draw_person(rng, faker, date(NENBUN - high, 1, 1), date(NENBUN - low, 12, 31))  # a taxpayer the city knows
+    family = (person.family_kanji, person.kana.split(" ")[0])
+    name, kana, birth = person.name, person.kana, person.birth
+    t.update(jusho=person.address, my_number=person.my_number, kana=kana, shimei=name,
              seinengappi_era=date_to_wareki(birth)[0])
     dates["seinengappi"] = birth
     t["jukyusha_bango"] = f"{rng.randrange(1, 99999):05d}" if rng.random() < 0.4 else None
