@@ -86,14 +86,29 @@ def _stop_legacy_sim(process: subprocess.Popen) -> dict[str, int]:
     return json.loads(match.group(1)) if match else {}
 
 
+def add_ready_form(session, batch, form_id: str, values: dict, name: str):
+    """One form recorded as the intake flow records a page whose every field was read with confidence."""
+    from ledger import repo
+    from ocr.result import FieldReading, ReadResult
+    from ocr.templates import load_template
+
+    template = load_template(form_id)
+    fields = {spec.name: FieldReading(value=values.get(spec.name), confidence=0.99,
+                                      status="empty" if values.get(spec.name) in (None, "") else "accepted")
+              for spec in template.fields}
+    result = ReadResult(source=f"{name}.png", page=1, form_id=form_id, template_version=template.version,
+                        seconds=0.0, fields=fields)
+    digest = hashlib.sha256(f"{batch.id}:{name}".encode()).hexdigest()
+    scan_file, _ = repo.register_scan_file(session, batch, f"{name}.png", f"bench/{digest}.png", digest, 1)
+    return repo.record_read_result(session, batch, scan_file, result)
+
+
 def make_ready_forms(ledger_url: str, count: int, seed: int) -> dict[int, tuple[str, dict]]:
     """`count` READY forms in the ledger, as the intake flow leaves them; returns form pk -> (form_id, values)."""
     from faker import Faker
 
     from ledger import repo
     from ledger.db import init_db, make_engine, session_scope
-    from ocr.result import FieldReading, ReadResult
-    from ocr.templates import load_template
     from samples.generators import GENERATORS
 
     engine = make_engine(ledger_url)
@@ -106,17 +121,8 @@ def make_ready_forms(ledger_url: str, count: int, seed: int) -> dict[int, tuple[
             rng = random.Random(f"robot_entry:{form_id}:{seed}:{index}")
             faker = Faker("ja_JP")
             faker.seed_instance(rng.randrange(2**31))
-            truth = GENERATORS[form_id](rng, faker).truth
-            template = load_template(form_id)
-            fields = {spec.name: FieldReading(value=truth.get(spec.name), confidence=0.99,
-                                              status="empty" if truth.get(spec.name) in (None, "") else "accepted")
-                      for spec in template.fields}
-            result = ReadResult(source=f"bench_{index:05d}.png", page=1, form_id=form_id,
-                                template_version=template.version, seconds=0.0, fields=fields)
-            digest = hashlib.sha256(f"robot_entry:{seed}:{index}".encode()).hexdigest()
-            scan_file, _ = repo.register_scan_file(session, batch, f"bench_{index:05d}.png",
-                                                   f"bench/{digest}.png", digest, 1)
-            form = repo.record_read_result(session, batch, scan_file, result)
+            form = add_ready_form(session, batch, form_id, GENERATORS[form_id](rng, faker).truth,
+                                  f"bench_{seed}_{index:05d}")
             if form.state == "READY":
                 made[form.id] = (form_id, repo.form_values_for_entry(form))
     return made

@@ -9,6 +9,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["read_accuracy.py", "--style", "printed,handwritten", "--profile", "clean300,office200,skewed", "--count", "10"],
     ["pdf_render.py", "--count", "5"],
+    ["robot_entry.py", "--count", "200", "--sessions", "4"],
 ]
 
 

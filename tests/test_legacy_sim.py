@@ -1,5 +1,5 @@
 """legacy_sim over HTTP (a real uvicorn on a free port, a real SQLite file): login, one-time form tokens, 半角カナ,
-duplicates, Shift_JIS, faults. No browser here."""
+duplicates, Shift_JIS, registers and homonyms, one session per user, desk locks, faults. No browser here."""
 from __future__ import annotations
 
 import argparse
@@ -16,12 +16,15 @@ import pytest
 
 from legacy_sim.faults import MaintenanceWindow, SlowFault, parse_fault_spec
 from legacy_sim.server import add_arguments, running_sim
-from legacy_sim.settings import SimSettings
+from legacy_sim.settings import DEV_CLERK_PASSWORD, DEV_CLERK_USER, SimSettings
+from samples.population import homonym_groups, population
 
 USER, PASSWORD = "robot01", "robot01-pass"
+PERSON = population().people[0]
+EMPLOYER = population().employers[0]
 
 VALID_ENTRY = {
-    "txtShiteiNo": "12345678", "txtHojinNo": "7000012050002", "txtJigyoshoMei": "株式会社千葉商事",
+    "txtAtenaNo": PERSON.atena_no, "txtShiteiNo": EMPLOYER.shitei_no, "txtHojinNo": "7000012050002", "txtJigyoshoMei": "株式会社千葉商事",
     "txtJigyoshoShozai": "千葉県千葉市中央区千葉港1-1", "txtKanaShimei": "ｻﾄｳ ｹﾝﾀ", "txtShimei": "佐藤健太",
     "selSeiGengo": "3", "txtSeiYY": "60", "txtSeiMM": "04", "txtSeiDD": "12", "txtKojinNo": "123456789018",
     "txtJusho": "千葉県千葉市美浜区真砂1-2-3", "txtNenzei": "123400", "txtChoshuzumi": "61700",
@@ -54,7 +57,7 @@ def login(client: httpx.Client, user: str = USER, password: str = PASSWORD):
 
 
 def submit_entry(client: httpx.Client, values: dict[str, str], **extra: str):
-    token = token_in(sjis(client.get("/ido/entry")), "frmIdoNyuryoku")
+    token = token_in(sjis(client.get("/ido/entry")), "frmNyuryoku")
     return post_sjis(client, "/ido/entry", {"hidToken": token, **values, **extra})
 
 
@@ -114,7 +117,7 @@ def test_post_without_a_valid_token_is_refused(logged_in: httpx.Client, db_path:
         assert "不正な画面遷移です" in sjis(response)
     assert stored_rows(db_path) == []
 
-    token = token_in(sjis(logged_in.get("/ido/entry")), "frmIdoNyuryoku")
+    token = token_in(sjis(logged_in.get("/ido/entry")), "frmNyuryoku")
     assert "登録が完了しました" in sjis(post_sjis(logged_in, "/ido/entry", {"hidToken": token, **VALID_ENTRY}))
     replayed = post_sjis(logged_in, "/ido/entry", {"hidToken": token, **VALID_ENTRY, "txtIdoDD": "29"})
     assert replayed.status_code == 400
@@ -124,8 +127,8 @@ def test_post_without_a_valid_token_is_refused(logged_in: httpx.Client, db_path:
 def test_token_of_another_session_is_stale(db_path: Path) -> None:
     with sim_client(db_path) as first, httpx.Client(base_url=str(first.base_url)) as second:
         login(first)
-        login(second)
-        token = token_in(sjis(first.get("/ido/entry")), "frmIdoNyuryoku")
+        login(second, "robot02", "robot02-pass")  # one session per user: another robot account
+        token = token_in(sjis(first.get("/ido/entry")), "frmNyuryoku")
         assert post_sjis(second, "/ido/entry", {"hidToken": token, **VALID_ENTRY}).status_code == 400
     assert stored_rows(db_path) == []
 
@@ -154,7 +157,7 @@ def test_amounts_with_commas_and_wrong_sums_are_refused(logged_in: httpx.Client,
 def test_entry_is_stored_in_legacy_formats_and_long_text_cut(logged_in: httpx.Client, db_path: Path) -> None:
     long_name = "髙橋" + "あ" * 40
     html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "txtShimei": long_name}))
-    receipt = re.search(r'id="lblUketsukeNo">([A-Z]\d{2}-\d{6})<', html)
+    receipt = re.search(r'id="lblUketsukeNo">(I[A-Z]\d{2}-\d{6})<', html)
     assert receipt, html
     row = stored_rows(db_path)[0]
     assert row["uketsuke_no"] == receipt.group(1)
@@ -166,7 +169,7 @@ def test_entry_is_stored_in_legacy_formats_and_long_text_cut(logged_in: httpx.Cl
 def test_duplicate_is_warned_and_stored_only_when_forced(logged_in: httpx.Client, db_path: Path) -> None:
     assert "登録が完了しました" in sjis(submit_entry(logged_in, VALID_ENTRY))
     warning = sjis(submit_entry(logged_in, {**VALID_ENTRY, "txtShimei": "佐藤 健太"}))
-    assert "既に同一の異動届が登録されています" in warning
+    assert "既に同一の給与所得者異動届出書が登録されています" in warning
     assert len(stored_rows(db_path)) == 1
     forced = post_sjis(logged_in, "/ido/entry", {"hidToken": token_in(warning, "frmDuplicate"), "hidForce": "1",
                                                  **VALID_ENTRY})
@@ -185,9 +188,7 @@ def test_inquiry_by_receipt_and_by_person(logged_in: httpx.Client) -> None:
     assert '<span id="dspNenzei">123,400</span>' in detail
     assert '<span id="dspIdoJiyu">1:退職</span>' in detail
     hits = sjis(post_sjis(logged_in, "/ido/inquiry", {
-        "hidToken": token_in(detail, "frmKojinKensaku"), "hidMode": "kojin", "txtKensakuShiteiNo": "12345678",
-        "txtKensakuKana": "ｻﾄｳ", "selKensakuSeiGengo": "3", "txtKensakuSeiYY": "60", "txtKensakuSeiMM": "4",
-        "txtKensakuSeiDD": "12"}))
+        "hidToken": token_in(detail, "frmShutaiKensaku"), "hidMode": "shutai", "txtKensakuShutai": PERSON.atena_no}))
     assert f">{receipt}</a>" in hits and 'id="lblHitCount">1<' in hits
 
 
@@ -204,7 +205,7 @@ def test_screens_are_served_as_shift_jis(logged_in: httpx.Client, db_path: Path)
 def test_idle_session_expires_to_the_login_page(db_path: Path) -> None:
     with sim_client(db_path, SimSettings(idle_timeout_seconds=0.3)) as client:
         login(client)
-        assert 'id="frmIdoNyuryoku"' in sjis(client.get("/ido/entry"))
+        assert 'id="frmNyuryoku"' in sjis(client.get("/ido/entry"))
         time.sleep(0.5)
         html = sjis(client.get("/ido/entry"))
     assert 'id="frmLogin"' in html and "セッションの有効期限が切れました" in html
@@ -214,7 +215,7 @@ def test_expire_fault_ends_a_busy_session(db_path: Path) -> None:
     with sim_client(db_path, SimSettings(faults=parse_fault_spec("expire=0.4"))) as client:
         login(client)
         for _ in range(3):
-            assert 'id="frmIdoNyuryoku"' in sjis(client.get("/ido/entry"))
+            assert 'id="frmNyuryoku"' in sjis(client.get("/ido/entry"))
         time.sleep(0.5)
         assert "セッションの有効期限が切れました" in sjis(client.get("/ido/entry"))
 
@@ -244,7 +245,63 @@ def test_cli_options_and_defaults() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args([])
-    assert (args.host, args.port, str(args.db), args.faults, args.idle_timeout) == (
-        "127.0.0.1", 8765, "var/legacy_sim.sqlite3", "", 1800.0)
+    assert (args.host, args.port, str(args.db), args.faults, args.idle_timeout, args.robot_accounts) == (
+        "127.0.0.1", 8765, "var/legacy_sim.sqlite3", "", 1800.0, 4)
     args = parser.parse_args(["--port", "9000", "--faults", "503=0.1", "--idle-timeout", "60", "--seed", "7"])
     assert (args.port, args.faults, args.idle_timeout, args.seed) == (9000, "503=0.1", 60.0, 7)
+
+
+def test_registers_are_seeded_from_the_shared_population_and_homonyms_are_all_shown(logged_in: httpx.Client) -> None:
+    from legacy_sim.registers import encode_date, hankaku
+
+    first, second = homonym_groups(population())[0][:2]
+    encoded = encode_date(first.birth)
+    page = sjis(logged_in.get("/atena/search"))
+    hits = sjis(post_sjis(logged_in, "/atena/search", {
+        "hidToken": token_in(page, "frmAtenaKensaku"), "txtKensakuKana": hankaku(first.kana),
+        "selKensakuSeiGengo": encoded[0], "txtKensakuSeiYY": encoded[1:3], "txtKensakuSeiMM": encoded[3:5],
+        "txtKensakuSeiDD": encoded[5:7]}))
+    shown = re.findall(r'class="colAtenaNo"><a[^>]*>(\d+)<', hits)
+    assert {first.atena_no, second.atena_no} <= set(shown)
+    assert "同姓同名" in hits
+    # A robot's role may not search by 個人番号; a clerk's may (next test).
+    refused = sjis(post_sjis(logged_in, "/atena/search", {"hidToken": token_in(hits, "frmAtenaKensaku"),
+                                                          "txtKensakuKojinNo": first.my_number}))
+    assert "個人番号による検索の権限がありません。" in refused and f">{first.atena_no}<" not in refused
+
+
+def test_one_session_per_user_and_a_desk_lock_holds_off_entry(db_path: Path) -> None:
+    with sim_client(db_path) as robot, httpx.Client(base_url=str(robot.base_url)) as clerk, \
+            httpx.Client(base_url=str(robot.base_url)) as robot_again:
+        login(robot)
+        login(clerk, DEV_CLERK_USER, DEV_CLERK_PASSWORD)
+        by_number = sjis(post_sjis(clerk, "/atena/search", {
+            "hidToken": token_in(sjis(clerk.get("/atena/search")), "frmAtenaKensaku"),
+            "txtKensakuKojinNo": PERSON.my_number}))
+        assert f">{PERSON.atena_no}<" in by_number
+        opened = sjis(clerk.get(f"/atena/detail?no={PERSON.atena_no}"))  # the clerk edits the person: locked
+        assert "dspAtenaNo" in opened
+        assert "他の端末で処理中" in sjis(submit_entry(robot, VALID_ENTRY))
+        assert stored_rows(db_path) == []
+        post_sjis(clerk, "/atena/release", {"hidToken": token_in(opened, "frmAtenaShuryo")})
+        assert "登録が完了しました" in sjis(submit_entry(robot, VALID_ENTRY))
+
+        login(robot_again)  # the same account logs in elsewhere: the first session ends
+        assert "セッションの有効期限が切れました" in sjis(robot.get("/ido/entry"))
+        assert 'id="frmNyuryoku"' in sjis(robot_again.get("/ido/entry"))
+
+
+def test_unknown_subject_and_employer_are_refused(logged_in: httpx.Client, db_path: Path) -> None:
+    html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "txtAtenaNo": "9999999999", "txtShiteiNo": "00000000"}))
+    assert "宛名番号が存在しません" in html and "特別徴収義務者指定番号が登録されていません" in html
+    assert stored_rows(db_path) == []
+
+
+def test_maintenance_window_closes_every_screen(db_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    now = datetime.now()
+    window = f"{(now - timedelta(minutes=5)):%H:%M}-{(now + timedelta(minutes=5)):%H:%M}"
+    with sim_client(db_path, SimSettings(faults=parse_fault_spec(f"maintenance={window}"))) as client:
+        response = client.get("/login")
+    assert response.status_code == 503 and "夜間バッチ処理中" in sjis(response) and "msgMaintenance" in sjis(response)
