@@ -112,11 +112,12 @@ def _new_person(rng: random.Random, faker: Faker, atena_no: str, birth: date | N
 
 
 def _homonym_of(person: Person, rng: random.Random, faker: Faker, atena_no: str) -> Person:
-    """Another person with the same カナ氏名 and 生年月日; the kanji may differ or not (佐藤 / 佐藤, 斉藤 / 斎藤)."""
+    """Another person of the same name (同姓同名) and 生年月日, living elsewhere with another 個人番号."""
     other = _new_person(rng, faker, atena_no, birth=person.birth)
-    family_kanji = person.family_kanji if rng.random() < 0.5 else other.family_kanji
-    return Person(atena_no=atena_no, kana=person.kana, family_kanji=family_kanji, given_kanji=other.given_kanji,
-                  birth=person.birth, address=other.address, my_number=other.my_number)
+    rng.random()  # kept so that the population a seed gives stays the same
+    return Person(atena_no=atena_no, kana=person.kana, family_kanji=person.family_kanji,
+                  given_kanji=person.given_kanji, birth=person.birth, address=other.address,
+                  my_number=other.my_number)
 
 
 def _company_name(rng: random.Random, faker: Faker) -> tuple[str, str]:

@@ -60,7 +60,7 @@ def test_a_generated_scan_is_read_into_the_ledger_and_entered_into_legacy_sim(tm
     from legacy_sim.settings import SimSettings
 
     inbox = tmp_path / "inbox"
-    page = generate_page("ido_todoke", style="printed", profile="clean300", seed=4242)
+    page = generate_page("ido_todoke", style="printed", profile="clean300", seed=4243)
     scan_path = write_page(page, inbox, "scan_0001")
     truth_path = inbox / "scan_0001.truth.json"
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
