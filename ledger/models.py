@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator,
                         UniqueConstraint)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -180,3 +180,57 @@ class StageTime(Base):
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seconds: Mapped[float] = mapped_column(Float)
     items: Mapped[int | None] = mapped_column(Integer)  # pages, forms or entries the run handled
+
+
+USER_ROLES = ("clerk", "supervisor", "admin")
+
+
+class User(Base):
+    """A person who signs in to the review page; `role` is clerk, supervisor or admin (see review.auth)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # the sign-in name, also the actor in the audit
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # clerk | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, never the password
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class ReviewSession(Base):
+    """A signed-in browser: the cookie holds a random token, the ledger only its sha256 (a stolen copy of the
+    ledger signs nobody in); `csrf_token` must come back with every post."""
+
+    __tablename__ = "review_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # signed out
+
+    user: Mapped[User] = relationship()
+
+
+class BlindEntry(Base):
+    """One person's blind entry (ベリファイ) of a field, typed without seeing the reading.
+
+    `mode` is `blind` (a flagged 個人番号 or amount) or `audit_sample` (an auto-accepted field drawn for a check);
+    `outcome` says what the entry decided: matched_reading, matched_entry (a second person typed the same),
+    mismatch (sent to a second person) or conflict (a second mismatch: a supervisor decides).
+    """
+
+    __tablename__ = "blind_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(100))
+    user_name: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(32), default="blind")
+    value: Mapped[str | None] = mapped_column(Text)  # JSON-encoded, as field_values.value
+    outcome: Mapped[str] = mapped_column(String(16))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

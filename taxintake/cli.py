@@ -14,6 +14,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "enter": ("taxintake.commands.enter", "enter READY forms into the legacy system with the robots"),
     "summary": ("taxintake.commands.summary", "print a batch's summary"),
     "report": ("taxintake.commands.report", "a batch's report: hours saved with its assumptions, xlsx/csv/chart"),
+    "review": ("review.server", "start the supervisors' review page (確認画面)"),
+    "user": ("review.users_cli", "add or list the users of the review page"),
 }
 
 

@@ -1,0 +1,62 @@
+"""Blind double entry (ベリファイ): how each flagged field is reviewed, and what a blind entry decides.
+
+A field is entered blind when its kind is configured for it (a 個人番号, an amount) or when it was drawn for an
+audit sample. The first person types it without seeing the reading: equal to the reading, it is accepted;
+different, it goes to a second person, who also types blind. The second entry is accepted when it equals the
+reading or the first entry; otherwise the field is a conflict and a supervisor decides with everything in view.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ledger.models import BlindEntry
+from ledger.review_repo import AUDIT_SAMPLE_REASON
+from ledger.values import FieldValueType, decode_value
+
+Mode = Literal["form", "blind", "audit_sample", "second", "waiting", "conflict"]
+
+
+def review_mode(kind: str, reasons: list[str], entries: list[BlindEntry], blind_kinds: frozenset[str],
+                user: str) -> Mode:
+    """How `user` reviews this flagged field now."""
+    blind = AUDIT_SAMPLE_REASON in reasons or kind in blind_kinds
+    if not blind:
+        return "form"
+    if any(entry.outcome == "conflict" for entry in entries):
+        return "conflict"
+    if entries and entries[-1].outcome == "mismatch":
+        return "waiting" if any(entry.user_name == user for entry in entries) else "second"
+    return "audit_sample" if AUDIT_SAMPLE_REASON in reasons else "blind"
+
+
+def entry_mode(reasons: list[str]) -> str:
+    """The mode recorded with a blind entry and its seconds on screen."""
+    return "audit_sample" if AUDIT_SAMPLE_REASON in reasons else "blind"
+
+
+@dataclass(frozen=True)
+class BlindDecision:
+    outcome: Literal["matched_reading", "matched_entry", "mismatch", "conflict"]
+    accepted: bool  # the field is resolved with the typed value
+
+    @property
+    def message(self) -> str:
+        return {
+            "matched_reading": "読取値と一致しました。確定します。",
+            "matched_entry": "1人目の入力と一致しました。確定します。",
+            "mismatch": "読取値と一致しません。2人目の確認者に回します。",
+            "conflict": "2人の入力と読取値が食い違います。監督者が判断します。",
+        }[self.outcome]
+
+
+def decide(typed: FieldValueType, reading: FieldValueType, entries: list[BlindEntry]) -> BlindDecision:
+    """What a blind entry of `typed` decides, given the reading and the entries before it."""
+    if typed == reading:
+        return BlindDecision("matched_reading", True)
+    earlier = [decode_value(entry.value) for entry in entries if entry.outcome == "mismatch"]
+    if not earlier:
+        return BlindDecision("mismatch", False)
+    if typed in earlier:
+        return BlindDecision("matched_entry", True)
+    return BlindDecision("conflict", False)
