@@ -10,6 +10,7 @@ BENCHMARKS = [
     ["read_accuracy.py", "--style", "printed,handwritten", "--profile", "clean300,office200,skewed", "--count", "10"],
     ["pdf_render.py", "--count", "5"],
     ["robot_entry.py", "--count", "200", "--sessions", "4"],
+    ["review_load.py", "--fields", "10000", "--requests", "200"],
 ]
 
 

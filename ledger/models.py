@@ -234,3 +234,7 @@ class BlindEntry(Base):
     value: Mapped[str | None] = mapped_column(Text)  # JSON-encoded, as field_values.value
     outcome: Mapped[str] = mapped_column(String(16))
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+# The review queue counts flagged fields (status 'review') among hundreds of thousands of field rows.
+FIELD_STATUS_INDEX = Index("ix_field_values_status_form_pk", FieldValue.status, FieldValue.form_pk)

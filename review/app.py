@@ -15,11 +15,13 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import review_repo
 from ledger.db import init_db, make_engine, session_scope
+from ledger.models import FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
 from ledger.values import decode_value
@@ -63,6 +65,10 @@ class _Context:
 def create_app(settings: ReviewSettings) -> FastAPI:
     engine = make_engine(settings.ledger_url)
     init_db(engine)
+    try:
+        FIELD_STATUS_INDEX.create(engine, checkfirst=True)  # ledgers made before the index existed
+    except (OperationalError, ProgrammingError):  # another process made it a moment ago
+        pass
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(kind_labels=KIND_LABELS, state_labels=STATE_LABELS, role_labels=auth.ROLE_LABELS)
     templates.env.filters["age"] = _age
@@ -265,7 +271,7 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
             if not revealed:
                 raise HTTPException(403, "個人番号は表示操作（F2）の後に表示されます / reveal first")
         try:
-            body = ctx.images.crop_png(key, template, spec.box)
+            body = ctx.images.crop_png(key, template, spec.box, personal_boxes(template))
         except ImageUnavailable as exc:
             raise HTTPException(404, str(exc)) from exc
         return Response(body, media_type="image/png")

@@ -40,6 +40,7 @@ REASON_LABELS = {
     "blind_mismatch": "ベリファイ不一致（2人目の入力待ち）",
     "blind_conflict": "ベリファイ2回不一致（監督者が判断）",
     "audit_sample": "抜き取り検査",
+    "suffix_mismatch": "印刷済みの末尾（000 など）と合わない",
 }
 
 # A person's value may pass with these still standing (Shift+Enter): a true amount can be unusually large.
@@ -106,7 +107,11 @@ def check_input(template: Template, spec: FieldSpec, text: str, other_values: di
         value, problems = normalised.value, list(normalised.problems)
     if value is not None:
         problems += validate_field(spec, value, today=today)
-    elif spec.required:
+        suffix = spec.preprinted_suffix or ""
+        if suffix and spec.kind in ("amount", "digits") and str(value).lstrip("-") != "0" \
+                and not str(value).endswith(suffix):
+            problems.append("suffix_mismatch")
+    elif spec.required and not problems:
         problems.append("required_missing")
     unique = list(dict.fromkeys(problems))
     return CheckedInput(value, [p for p in unique if p not in SOFT_PROBLEMS], [p for p in unique if p in SOFT_PROBLEMS])

@@ -87,10 +87,7 @@ class PageImages:
 
     def page_jpeg(self, key: PageKey, template: Template, redact: list[Box]) -> bytes:
         """The whole page, reduced, with the given boxes greyed out (fields a person may not see here)."""
-        pixels = self.registered(key, template).copy()
-        for box in redact:
-            x0, y0, x1, y1 = _box_px(template, box, 0.0, pixels.shape)
-            pixels[y0:y1, x0:x1] = REDACTED_GREY
+        pixels = _redacted(self.registered(key, template), template, redact)
         scale = PAGE_WIDTH_PX / pixels.shape[1]
         small = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -98,13 +95,26 @@ class PageImages:
             raise ImageUnavailable("画像を作れません / cannot encode the page")
         return encoded.tobytes()
 
-    def crop_png(self, key: PageKey, template: Template, box: Box) -> bytes:
+    def crop_png(self, key: PageKey, template: Template, box: Box, redact: list[Box]) -> bytes:
+        """The box with a margin of context; any of `redact` the margin reaches into is greyed out (a 個人番号
+        printed just above a name must not show in the name's crop)."""
         pixels = self.registered(key, template)
         x0, y0, x1, y1 = _box_px(template, box, CROP_MARGIN_MM, pixels.shape)
+        pixels = _redacted(pixels, template, [other for other in redact if other != box])
         ok, encoded = cv2.imencode(".png", pixels[y0:y1, x0:x1])
         if not ok:
             raise ImageUnavailable("画像を作れません / cannot encode the crop")
         return encoded.tobytes()
+
+
+def _redacted(pixels: np.ndarray, template: Template, boxes: list[Box]) -> np.ndarray:
+    if not boxes:
+        return pixels
+    pixels = pixels.copy()
+    for box in boxes:
+        x0, y0, x1, y1 = _box_px(template, box, 0.0, pixels.shape)
+        pixels[y0:y1, x0:x1] = REDACTED_GREY
+    return pixels
 
 
 def _box_px(template: Template, box: Box, margin_mm: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from flows.archive import ArchivedScan, archive_scan
@@ -56,10 +57,15 @@ def make_ledger(url: str) -> object:
     return engine
 
 
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # one argon2 hash (salted) serves every test user: hashing is slow on purpose
+
+
 def add_users(engine, users: dict[str, str]) -> None:
     with session_scope(engine) as session:
         for name, role in users.items():
-            review_repo.create_user(session, name, f"{name} さん", role, hash_password(PASSWORD))
+            review_repo.create_user(session, name, f"{name} さん", role, _password_hash())
 
 
 def record_form(engine, archive_root: Path, scan: ReadScan, result: ReadResult, label: str = "review test") -> int:

@@ -221,7 +221,13 @@
       });
     }
     document.addEventListener("keydown", (event) => {
-      if (event.key === "F2") { event.preventDefault(); reveal(list.current() || list.rows()[0]); }
+      if (event.key === "F2") {
+        event.preventDefault();
+        const current = list.current();
+        const personal = current && current.dataset.personal === "1" ? current
+          : document.querySelector('.field-row[data-personal="1"][data-open="1"]');
+        reveal(personal);
+      }
       else if (event.key === "F4" && rejectForm) {
         event.preventDefault();
         rejectForm.hidden = false;
