@@ -33,6 +33,7 @@ REASON_LABELS = {
     "small_kana_suspicious": "小書きカナが不自然",
     "kana_separator_guessed": "姓名の区切りを推定",
     "known_misread": "誤読しやすい文字",
+    "name_kana_mismatch": "氏名とフリガナが合わない",
     "variant_possible": "異体字の可能性（髙・﨑など）",
     "not_an_option": "選択肢にない値",
     "not_checkbox": "チェックとして読めない",

@@ -231,7 +231,8 @@ def test_an_audit_sample_field_is_entered_blind_and_its_seconds_recorded(ledger,
 def test_a_second_mismatch_goes_to_a_supervisor_and_a_resolved_field_is_not_saved_twice(ledger, tmp_path):
     url, engine = ledger
     add_users(engine, {"takahashi": "clerk"})
-    form_pk = _record(engine, "d.jpg", _kyuyo_result("d.jpg", {"gensen_choshu_zeigaku": ["low_confidence"]}))
+    form_pk = _record(engine, "d.jpg", _kyuyo_result("d.jpg", {"gensen_choshu_zeigaku": ["low_confidence"]},
+                                                     {"gensen_choshu_zeigaku": "6000"}))
     amount = f"/forms/{form_pk}/fields/gensen_choshu_zeigaku"
     for name, typed, outcome in (("suzuki", "6100", "mismatch"), ("takahashi", "6200", "conflict")):
         client = _client(url, tmp_path, frozenset({"amount"}))
