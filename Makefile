@@ -3,10 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := poppler-utils chromium fonts-ipaexfont fonts-noto-cjk fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn
+APT_PACKAGES := poppler-utils chromium fonts-ipaexfont fonts-noto-cjk fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn postgresql
 STAMPS := .stamps
 
-.PHONY: setup demo test bench clean-var apt venv
+.PHONY: setup demo test bench clean-var apt venv postgres
 
 setup: apt venv
 
@@ -32,8 +32,22 @@ $(STAMPS)/venv: pyproject.toml
 demo: setup
 	$(PY) -m taxintake.demo
 
-test: setup
+test: setup postgres
 	$(PY) -m pytest -q
 
 bench: setup
 	$(PY) benchmarks/run_all.py
+
+# Debian's PostgreSQL on loopback for the ledger tests on PostgreSQL (and for trying the several-machine set-up).
+# Idempotent: starts the cluster if it is down and creates the role once. Tests make their own databases.
+PG_ROLE := taxintake
+postgres: apt
+	@SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	if ! pg_lsclusters -h | grep -q .; then $$SUDO pg_createcluster --start $$(ls /usr/lib/postgresql | sort -n | tail -1) main >/dev/null; fi; \
+	pg_lsclusters -h | awk '$$4 != "online" {print $$1, $$2}' | while read version cluster; do \
+	  $$SUDO pg_ctlcluster $$version $$cluster start || pg_lsclusters -h | grep -q "$$version *$$cluster .*online"; done; \
+	for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; \
+	as_postgres() { if [ "$$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$$1"; else sudo -u postgres sh -c "$$1"; fi; }; \
+	as_postgres "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = '$(PG_ROLE)'\"" | grep -q 1 || \
+	  as_postgres "psql -qc \"CREATE ROLE $(PG_ROLE) LOGIN PASSWORD '$(PG_ROLE)' CREATEDB\""; \
+	echo "PostgreSQL ready: postgresql://$(PG_ROLE):$(PG_ROLE)@127.0.0.1:5432/postgres"

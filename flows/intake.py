@@ -1,16 +1,50 @@
-"""`intake`: scans in a folder → archived originals → read pages → ledger."""
+"""`intake`: a drop of scans → archived originals (by sha256) → queued in the ledger → read on every core → ledger.
+
+Two steps that talk only through the ledger, so that any number of readers on any machine can share a batch:
+`archive_and_queue` (the files leave the inbox only once archived and queued) and `read_queue` (claim a file per
+free core, read it, record its pages in one transaction). A second drop of the same bytes is recognised by its
+hash and not read again.
+"""
 from __future__ import annotations
 
+import os
+import socket
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from flows import inbox as inbox_rules
+from flows import progress
 from flows.archive import ArchivedScan, archive_scan
-from ledger import repo
+from ledger import intake_queue, repo
 from ledger.db import init_db, make_engine, session_scope
-from ocr.batch import read_files, scan_files
+from ledger.models import IntakeFile
+from ocr.batch import ReaderPool, default_workers
 from ocr.result import ReadResult
+
+# A reader that has held a file this long without an outcome is taken for dead and the file goes back in the queue.
+DEFAULT_STALE_AFTER_S = 30 * 60
+
+
+@dataclass
+class QueuedDrop:
+    batch_id: int
+    files_seen: int
+    files_queued: int
+    files_already_known: int
+    inbox_paths: list[str]
+
+
+@dataclass
+class ReadOutcome:
+    files_read: int
+    files_failed: int
+    pages_recorded: int
+    seconds: float
+    pages_per_second: float
 
 
 @dataclass
@@ -19,67 +53,167 @@ class IntakeOutcome:
     files_seen: int
     files_already_known: int
     pages_recorded: int
+    files_failed: int = 0
+    pages_per_second: float = 0.0
+
+
+def reader_id() -> str:
+    """Who holds a claim: `TAXINTAKE_WORKER_ID`, else this machine and process."""
+    return os.environ.get("TAXINTAKE_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
 
 
 @task
-def archive_inbox_files(inbox: str, archive_root: str) -> list[tuple[str, ArchivedScan]]:
-    """(where it lay in the inbox, its archived copy) for each scan."""
-    return [(str(path), archive_scan(path, Path(archive_root))) for path in scan_files([Path(inbox)])]
-
-
-@task
-def read_and_record(batch_id: int, scans: list[ArchivedScan], archive_root: str, ledger_url: str,
-                    results_dir: str | None) -> int:
-    """Read the new scans on every core and record each file's pages as soon as it is read."""
+def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, ledger_url: str,
+                      label: str) -> QueuedDrop:
+    """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits."""
+    archived: list[tuple[str, ArchivedScan]] = []
+    for name in files:
+        path = Path(name)
+        # Asked again just before opening: the entry may have been swapped since it was listed.
+        if inbox is not None and not inbox_rules.is_candidate(path, Path(inbox)):
+            continue
+        archived.append((name, archive_scan(path, Path(archive_root))))
     engine = make_engine(ledger_url)
-    by_path = {str(scan.path(Path(archive_root))): scan for scan in scans}
-    recorded = 0
-    for path, results in read_files([Path(p) for p in by_path]):
-        scan = by_path[str(path)]
-        recorded += _record(engine, batch_id, scan, results)
-        if results_dir:
-            _write_results(Path(results_dir), scan, results)
-    return recorded
-
-
-def _record(engine, batch_id: int, scan: ArchivedScan, results: list[ReadResult]) -> int:
     with session_scope(engine) as session:
-        batch = session.get(repo.Batch, batch_id)
-        scan_file, _ = repo.register_scan_file(session, batch, scan.original_name, scan.relative_path, scan.sha256,
-                                               len(results))
-        for result in results:
-            # Results name the original file, not the archive copy.
-            result.source = scan.original_name
-            repo.record_read_result(session, batch, scan_file, result)
-    return len(results)
+        batch = repo.create_batch(session, label=label, source=inbox)
+        queued = [intake_queue.enqueue_file(session, batch.id, scan.original_name, scan.relative_path, scan.sha256)
+                  for _, scan in archived]
+        batch_id = batch.id
+    created = sum(q.created for q in queued)
+    return QueuedDrop(batch_id, len(archived), created, len(queued) - created, [name for name, _ in archived])
 
 
-def _write_results(results_dir: Path, scan: ArchivedScan, results: list[ReadResult]) -> None:
+def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = None, workers: int | None = None,
+               results_dir: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
+               reader: str | None = None) -> ReadOutcome:
+    """Read queued files until none is left: claim one per free core, record each file as soon as it is read."""
+    reader = reader or reader_id()
+    engine = make_engine(ledger_url)
+    with session_scope(engine) as session:
+        intake_queue.release_stale_reads(session, timedelta(seconds=stale_after_s))
+        waiting = intake_queue.queue_counts(session, batch_id).get(intake_queue.QUEUED, 0)
+    progress.files_queued(waiting)
+    tally = progress.ReadTally()
+    # One file reads in this process: starting a pool of fresh processes costs more than it gives.
+    workers = max(1, min(workers or default_workers(), waiting))
+    pending: dict[Future[list[ReadResult]], IntakeFile] = {}
+    touched_batches: set[int] = set()
+    with ReaderPool(workers) as pool:
+        while True:
+            free = pool.workers - len(pending)
+            if free > 0:
+                with session_scope(engine) as session:
+                    claimed = intake_queue.claim_files(session, reader, free, batch_id)
+                for row in claimed:
+                    pending[pool.submit(Path(archive_root) / row.archived_path)] = row
+            if not pending:
+                break
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in done:
+                row = pending.pop(future)
+                touched_batches.add(row.batch_id)
+                _record_outcome(engine, row, future, reader, tally, results_dir)
+    _finish_batches(engine, touched_batches)
+    return ReadOutcome(tally.files, tally.failed, tally.pages, tally.seconds, tally.pages_per_second)
+
+
+def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
+                    tally: progress.ReadTally, results_dir: str | None) -> None:
+    error = future.exception()
+    with session_scope(engine) as session:
+        if error is not None:
+            intake_queue.fail_file(session, row.id, reader, f"{type(error).__name__}: {error}")
+            tally.failed += 1
+            progress.file_read(0)
+            return
+        results = future.result()
+        intake_queue.record_pages(session, row.id, reader, results)
+    tally.files += 1
+    tally.pages += len(results)
+    progress.file_read(len(results))
+    if results_dir:
+        _write_results(Path(results_dir), results)
+
+
+def _finish_batches(engine, batch_ids: set[int]) -> None:
+    """A batch is finished when none of its files is waiting or being read."""
+    for batch_id in sorted(batch_ids):
+        with session_scope(engine) as session:
+            counts = intake_queue.queue_counts(session, batch_id)
+            if not counts.get(intake_queue.QUEUED) and not counts.get(intake_queue.READING):
+                batch = session.get_one(repo.Batch, batch_id)
+                if batch.finished_at is None:
+                    repo.finish_batch(session, batch_id)
+
+
+def _write_results(results_dir: Path, results: list[ReadResult]) -> None:
     results_dir.mkdir(parents=True, exist_ok=True)
     for result in results:
         (results_dir / result.output_name()).write_text(result.model_dump_json(indent=1), encoding="utf-8")
 
 
-@flow(name="intake", log_prints=False)
-def intake(inbox: str, archive_root: str, ledger_url: str, label: str = "intake",
-           results_dir: str | None = None, remove_from_inbox: bool = True) -> IntakeOutcome:
-    logger = get_run_logger()
+@flow(name="read-queue", log_prints=False)
+def read_queued(ledger_url: str | None = None, archive_root: str | None = None, batch_id: int | None = None,
+                stale_after_s: float = DEFAULT_STALE_AFTER_S) -> ReadOutcome:
+    """Help read whatever is queued (a reader on another machine joins a batch this way)."""
+    from taxintake.config import load_settings
+
+    settings = load_settings()
+    ledger_url = ledger_url or settings.ledger_url
     engine = make_engine(ledger_url)
     init_db(engine)
-    archived = archive_inbox_files(inbox, archive_root)
-    scans = [scan for _, scan in archived]
-    with session_scope(engine) as session:
-        batch = repo.create_batch(session, label=label, source=inbox)
-        batch_id = batch.id
-        known = {s.sha256 for s in scans if repo.scan_file_is_read(session, s.sha256)}
-    # The same content twice in one drop is read once.
-    new_scans = list({s.sha256: s for s in scans if s.sha256 not in known}.values())
-    logger.info("batch %s: %d files, %d already read before", batch_id, len(scans), len(known))
-    pages = read_and_record(batch_id, new_scans, archive_root, ledger_url, results_dir) if new_scans else 0
+    outcome = read_queue(ledger_url, archive_root or str(settings.archive), batch_id=batch_id,
+                         stale_after_s=stale_after_s)
+    get_run_logger().info("%s: %d files, %d pages read (%.2f pages/s), %d failed", reader_id(),
+                          outcome.files_read, outcome.pages_recorded, outcome.pages_per_second, outcome.files_failed)
+    return outcome
+
+
+@flow(name="intake", log_prints=False)
+def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url: str | None = None,
+           label: str = "intake", results_dir: str | None = None, remove_from_inbox: bool = True,
+           files: list[str] | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
+           helpers: int = 0) -> IntakeOutcome:
+    """Take `files` (default: every complete scan in `inbox`) as one batch and read everything queued.
+
+    `helpers`: extra `read-queue` runs to start on the work pool (other machines join the reading).
+    """
+    from taxintake.config import load_settings
+
+    logger = get_run_logger()
+    settings = load_settings()
+    ledger_url = ledger_url or settings.ledger_url
+    archive_root = archive_root or str(settings.archive)
+    engine = make_engine(ledger_url)
+    init_db(engine)
+    if files is None:
+        inbox_path = Path(inbox) if inbox else settings.inbox
+        files = [str(p) for p in inbox_rules.candidates(inbox_path)]
+        inbox = str(inbox_path)
+    drop = archive_and_queue(files, inbox, archive_root, ledger_url, label)
     if remove_from_inbox:
-        for inbox_path, _ in archived:  # every one is safely archived and recorded (or known) by now
-            Path(inbox_path).unlink(missing_ok=True)
-    with session_scope(engine) as session:
-        repo.finish_batch(session, batch_id)
-    logger.info("batch %s: %d pages recorded", batch_id, pages)
-    return IntakeOutcome(batch_id, len(scans), len(known), pages)
+        for inbox_path_name in drop.inbox_paths:  # archived and queued (or known) in a committed transaction
+            Path(inbox_path_name).unlink(missing_ok=True)
+    logger.info("batch %s: %d files, %d queued, %d known from before", drop.batch_id, drop.files_seen,
+                drop.files_queued, drop.files_already_known)
+    if helpers > 0 and drop.files_queued > 1:
+        _start_helpers(helpers, ledger_url, archive_root, stale_after_s)
+    outcome = read_queue(ledger_url, archive_root, results_dir=results_dir, stale_after_s=stale_after_s)
+    _finish_batches(engine, {drop.batch_id})
+    logger.info("batch %s: %d pages recorded by %s (%.2f pages/s), %d files failed", drop.batch_id,
+                outcome.pages_recorded, reader_id(), outcome.pages_per_second, outcome.files_failed)
+    return IntakeOutcome(drop.batch_id, drop.files_seen, drop.files_already_known, outcome.pages_recorded,
+                         outcome.files_failed, outcome.pages_per_second)
+
+
+def _start_helpers(helpers: int, ledger_url: str, archive_root: str, stale_after_s: float) -> None:
+    """Ask the work pool for `helpers` more readers; they claim from the same queue. Only inside a deployment."""
+    from prefect.deployments import run_deployment
+    from prefect.runtime import flow_run
+
+    from flows.deployments import READ_DEPLOYMENT
+
+    if not flow_run.get_id() or flow_run.deployment_id is None:
+        return
+    for _ in range(helpers):
+        run_deployment(READ_DEPLOYMENT, parameters={"stale_after_s": stale_after_s}, timeout=0, as_subflow=False)

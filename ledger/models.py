@@ -238,3 +238,29 @@ class BlindEntry(Base):
 
 # The review queue counts flagged fields (status 'review') among hundreds of thousands of field rows.
 FIELD_STATUS_INDEX = Index("ix_field_values_status_form_pk", FieldValue.status, FieldValue.form_pk)
+
+
+class IntakeFile(Base):
+    """One archived scan waiting to be read, being read (claimed by a reader) or done: the work queue of `intake`.
+
+    Readers on any machine claim rows here (row locks), so a file is read by one reader at a time and a reader that
+    dies leaves a claim that ages out and is taken again; the content hash makes a second drop of a file known.
+    """
+
+    __tablename__ = "intake_files"
+    __table_args__ = (Index("ix_intake_files_state_claimed_at", "state", "claimed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(500))
+    archived_path: Mapped[str] = mapped_column(String(1000))  # relative to the archive root, POSIX separators
+    state: Mapped[str] = mapped_column(String(16), default="QUEUED")  # QUEUED | READING | READ | FAILED
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    read_by: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)  # masked; why the file could not be read
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

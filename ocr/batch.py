@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -65,3 +65,46 @@ def read_files(paths: list[Path], *, workers: int | None = None, engine: str = "
         futures = [pool.submit(_read_one, str(path), form_ids, pdf_renderer) for path in paths]
         for path, future in zip(paths, futures):
             yield path, future.result()
+
+
+class ReaderPool:
+    """Read files submitted one at a time, on `workers` processes (one per core); `workers=1` reads in this process.
+
+    For callers that decide what to read next as results come back (the intake queue claims a file per free slot).
+    """
+
+    def __init__(self, workers: int | None = None, *, engine: str = "rapidocr", form_ids: list[str] | None = None,
+                 pdf_renderer: PdfRenderer | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._engine = engine
+        self._form_ids = form_ids
+        self._pdf_renderer = pdf_renderer
+        self._pool: ProcessPoolExecutor | None = None
+        self._inline_ready = False
+
+    def __enter__(self) -> ReaderPool:
+        if self.workers > 1:
+            os.environ.setdefault("OMP_NUM_THREADS", "1")
+            # Spawned, not forked: see read_files.
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                             initargs=(self._engine,),
+                                             mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, path: Path) -> Future[list[ReadResult]]:
+        if self._pool is not None:
+            return self._pool.submit(_read_one, str(path), self._form_ids, self._pdf_renderer)
+        future: Future[list[ReadResult]] = Future()
+        try:
+            if not self._inline_ready:
+                _init_worker(self._engine)
+                self._inline_ready = True
+            future.set_result(_read_one(str(path), self._form_ids, self._pdf_renderer))
+        except Exception as error:  # noqa: BLE001 - handed to the caller through the future, as the pool does
+            future.set_exception(error)
+        return future

@@ -22,3 +22,40 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+# ---- the ledger on SQLite and on PostgreSQL ------------------------------------------------------------------------
+# `make test` starts Debian's PostgreSQL on loopback (`make postgres`); each test gets a database of its own.
+PG_ADMIN_URL_ENV = "TAXINTAKE_TEST_PG_URL"
+PG_ADMIN_URL_DEFAULT = "postgresql://taxintake:taxintake@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards); its URL."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(os.environ.get(PG_ADMIN_URL_ENV, PG_ADMIN_URL_DEFAULT))
+    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"taxintake_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as error:
+        raise RuntimeError(f"PostgreSQL is not reachable at {admin_url!r}: run `make postgres` "
+                           f"(or set {PG_ADMIN_URL_ENV}) — {error}") from error
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path):
+    """The ledger's URL, once on a SQLite file and once on a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    return request.getfixturevalue("postgres_url")

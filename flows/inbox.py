@@ -1,0 +1,91 @@
+"""What in the inbox is a scan ready to take: one function decides per entry, one waits until a drop is complete.
+
+Only regular files directly in the inbox (checked with lstat: no links, FIFOs, devices or folders), not hidden,
+not a scanner's or copier's temporary name, with a suffix we read. A drop is complete when nothing in it has
+changed between looks for `settle_seconds`: a clerk copying 50 files gets one batch, not 50.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ocr.load import SUPPORTED_SUFFIXES
+
+# Names that copiers, scanners and browsers give a file while they still write it.
+TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".filepart", ".swp", "~")
+TEMPORARY_PREFIXES = (".", "~$", "~")
+
+
+def is_candidate(path: Path, inbox: Path) -> bool:
+    """True for a scan in `inbox` that may be taken; asked when listing and again just before archiving."""
+    name = path.name
+    if name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES):
+        return False
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return False
+    if path.parent.resolve() != inbox.resolve():
+        return False
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # gone meanwhile
+        return False
+    return stat.S_ISREG(mode)
+
+
+def candidates(inbox: Path) -> list[Path]:
+    """The scans in `inbox` now, by name."""
+    if not inbox.is_dir():
+        return []
+    with os.scandir(inbox) as entries:
+        return sorted(Path(entry.path) for entry in entries if is_candidate(Path(entry.path), inbox))
+
+
+Snapshot = dict[Path, tuple[int, int]]  # path -> (size, mtime in ns)
+
+
+def snapshot(inbox: Path) -> Snapshot:
+    found: Snapshot = {}
+    for path in candidates(inbox):
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        found[path] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+def settled_files(inbox: Path, *, settle_seconds: float = 5.0, poll_seconds: float = 1.0,
+                  max_wait_seconds: float = 600.0, sleep: Callable[[float], None] = time.sleep) -> list[Path]:
+    """The complete scans of the drop now in `inbox`, once the whole drop has been quiet for `settle_seconds`.
+
+    Empty when the inbox is empty. Should files keep arriving past `max_wait_seconds`, the ones unchanged for
+    `settle_seconds` are returned and the rest wait for the next look.
+    """
+    previous = snapshot(inbox)
+    if not previous:
+        return []
+    deadline = time.monotonic() + max_wait_seconds
+    unchanged_since = {path: time.monotonic() for path in previous}
+    while True:
+        sleep(min(poll_seconds, settle_seconds) if settle_seconds > 0 else 0)
+        current = snapshot(inbox)
+        now = time.monotonic()
+        unchanged_since = {path: unchanged_since.get(path, now) if previous.get(path) == seen else now
+                           for path, seen in current.items()}
+        old_enough = [path for path, since in unchanged_since.items()
+                      if now - since >= settle_seconds and _written_before(current[path], settle_seconds)]
+        if current and len(old_enough) == len(current):
+            return sorted(current)
+        if not current:
+            return []
+        if now >= deadline:
+            return sorted(old_enough)
+        previous = current
+
+
+def _written_before(seen: tuple[int, int], settle_seconds: float) -> bool:
+    """The last write is `settle_seconds` old by the file's own clock too (a share may buffer, then flush)."""
+    return time.time() - seen[1] / 1e9 >= settle_seconds
