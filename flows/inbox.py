@@ -58,13 +58,18 @@ def snapshot(inbox: Path) -> Snapshot:
 
 
 def settled_files(inbox: Path, *, settle_seconds: float = 5.0, poll_seconds: float = 1.0,
-                  max_wait_seconds: float = 600.0, sleep: Callable[[float], None] = time.sleep) -> list[Path]:
+                  max_wait_seconds: float = 600.0, wait_for_first_seconds: float = 0.0,
+                  sleep: Callable[[float], None] = time.sleep) -> list[Path]:
     """The complete scans of the drop now in `inbox`, once the whole drop has been quiet for `settle_seconds`.
 
-    Empty when the inbox is empty. Should files keep arriving past `max_wait_seconds`, the ones unchanged for
-    `settle_seconds` are returned and the rest wait for the next look.
+    Empty when the inbox stays empty for `wait_for_first_seconds`. Should files keep arriving past
+    `max_wait_seconds`, the ones unchanged for `settle_seconds` are returned and the rest wait for the next look.
     """
     previous = snapshot(inbox)
+    first_deadline = time.monotonic() + wait_for_first_seconds
+    while not previous and time.monotonic() < first_deadline:
+        sleep(poll_seconds)
+        previous = snapshot(inbox)
     if not previous:
         return []
     deadline = time.monotonic() + max_wait_seconds

@@ -11,7 +11,7 @@ from flows.intake import DEFAULT_STALE_AFTER_S, IntakeOutcome, intake
 
 @flow(name="watch", log_prints=False)
 def watch(inbox: str | None = None, settle_seconds: float = 5.0, poll_seconds: float = 1.0,
-          max_wait_seconds: float = 600.0, helpers: int = 0,
+          max_wait_seconds: float = 600.0, wait_for_first_seconds: float = 0.0, helpers: int = 0,
           stale_after_s: float = DEFAULT_STALE_AFTER_S) -> IntakeOutcome | None:
     """One look at the inbox: the complete files of the drop there now become one intake batch (None if empty)."""
     from taxintake.config import load_settings
@@ -19,7 +19,8 @@ def watch(inbox: str | None = None, settle_seconds: float = 5.0, poll_seconds: f
     settings = load_settings()
     inbox_path = Path(inbox) if inbox else settings.inbox
     files = inbox_rules.settled_files(inbox_path, settle_seconds=settle_seconds, poll_seconds=poll_seconds,
-                                      max_wait_seconds=max_wait_seconds)
+                                      max_wait_seconds=max_wait_seconds,
+                                      wait_for_first_seconds=wait_for_first_seconds)
     if not files:
         get_run_logger().info("inbox empty")
         return None
