@@ -73,3 +73,37 @@ def deploy_to_pool(pool: str, source: Path = REPO_ROOT, *, paused: bool = False,
                                     ignore_warnings=True)
         ids.append(str(deployment_id))
     return ids
+
+
+def ensure_session_limit(slots: int) -> None:
+    """The legacy system's licensed sessions as a global concurrency limit, shared by every machine's runs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.enter_ready import LEGACY_SESSIONS_LIMIT
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(LEGACY_SESSIONS_LIMIT)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=LEGACY_SESSIONS_LIMIT,
+                                                                                limit=slots))
+            return
+        client.update_global_concurrency_limit(LEGACY_SESSIONS_LIMIT,
+                                               GlobalConcurrencyLimitUpdate(limit=slots, active=True))
+
+
+def ensure_process_pool(name: str) -> None:
+    """A process work pool named `name` (created if missing): each worker runs flow runs as local processes."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(name)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=name, type="process",
+                                                   base_job_template=ProcessWorker.get_default_base_job_template()))

@@ -16,6 +16,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("taxintake.commands.report", "a batch's report: hours saved with its assumptions, xlsx/csv/chart"),
     "review": ("review.server", "start the supervisors' review page (確認画面)"),
     "user": ("review.users_cli", "add or list the users of the review page"),
+    "watch": ("taxintake.commands.watch", "watch the inbox; each complete drop is read as one batch"),
+    "serve": ("taxintake.commands.serve", "start the local Prefect server and serve the deployments "
+                                          "(watch, enter every 5 min, nightly 02:00 JST)"),
+    "deploy": ("taxintake.commands.deploy", "register the deployments on a work pool (several machines)"),
 }
 
 
