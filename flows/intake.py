@@ -197,7 +197,7 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
     logger.info("batch %s: %d files, %d queued, %d known from before", drop.batch_id, drop.files_seen,
                 drop.files_queued, drop.files_already_known)
     if helpers > 0 and drop.files_queued > 1:
-        _start_helpers(helpers, ledger_url, archive_root, stale_after_s)
+        _start_helpers(helpers, stale_after_s)
     outcome = read_queue(ledger_url, archive_root, results_dir=results_dir, stale_after_s=stale_after_s)
     _finish_batches(engine, {drop.batch_id})
     logger.info("batch %s: %d pages recorded by %s (%.2f pages/s), %d files failed", drop.batch_id,
@@ -206,14 +206,21 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
                          outcome.files_failed, outcome.pages_per_second)
 
 
-def _start_helpers(helpers: int, ledger_url: str, archive_root: str, stale_after_s: float) -> None:
-    """Ask the work pool for `helpers` more readers; they claim from the same queue. Only inside a deployment."""
+def _start_helpers(helpers: int, stale_after_s: float) -> None:
+    """Ask the work pool for `helpers` more readers; they claim from the same queue. Only inside a deployment.
+
+    Helpers only speed things up: if they cannot be started, this run reads everything itself.
+    """
     from prefect.deployments import run_deployment
-    from prefect.runtime import flow_run
+    from prefect.runtime import deployment
 
     from flows.deployments import READ_DEPLOYMENT
 
-    if not flow_run.get_id() or flow_run.deployment_id is None:
+    if deployment.id is None:
         return
-    for _ in range(helpers):
-        run_deployment(READ_DEPLOYMENT, parameters={"stale_after_s": stale_after_s}, timeout=0, as_subflow=False)
+    try:
+        for _ in range(helpers):
+            run_deployment(READ_DEPLOYMENT, parameters={"stale_after_s": stale_after_s}, timeout=0,
+                           as_subflow=False)
+    except Exception as error:  # noqa: BLE001 - reading goes on here without them
+        get_run_logger().warning("helpers not started (%s): reading here alone", type(error).__name__)
