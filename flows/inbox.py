@@ -1,17 +1,18 @@
 """What in the inbox is a scan ready to take: one function decides per entry, one waits until a drop is complete.
 
-Only regular files directly in the inbox (checked with lstat: no links, FIFOs, devices or folders), not hidden,
-not a scanner's or copier's temporary name, with a suffix we read. A drop is complete when nothing in it has
+Only regular files directly in the inbox (`flows.inbox_safety`: lstat, no links, FIFOs, devices or folders, the
+resolved path inside the inbox; checked again on the descriptor when the file is archived), not hidden, not a
+scanner's or copier's temporary name, with a suffix we read. A drop is complete when nothing in it has
 changed between looks for `settle_seconds`: a clerk copying 50 files gets one batch, not 50.
 """
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flows.inbox_safety import inbox_candidate_problem, is_hidden_or_temporary
 from ocr.load import SUPPORTED_SUFFIXES
 
 # Names that copiers, scanners and browsers give a file while they still write it.
@@ -22,17 +23,14 @@ TEMPORARY_PREFIXES = (".", "~$", "~")
 def is_candidate(path: Path, inbox: Path) -> bool:
     """True for a scan in `inbox` that may be taken; asked when listing and again just before archiving."""
     name = path.name
-    if name.startswith(TEMPORARY_PREFIXES) or name.lower().endswith(TEMPORARY_SUFFIXES):
+    if is_hidden_or_temporary(name) or name.startswith(TEMPORARY_PREFIXES) \
+            or name.lower().endswith(TEMPORARY_SUFFIXES):
         return False
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return False
-    if path.parent.resolve() != inbox.resolve():
-        return False
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:  # gone meanwhile
-        return False
-    return stat.S_ISREG(mode)
+    if os.path.dirname(os.path.abspath(path)) != os.path.abspath(inbox):
+        return False  # directly in the inbox, not in a folder below it
+    return inbox_candidate_problem(path, inbox) is None
 
 
 def candidates(inbox: Path) -> list[Path]:

@@ -19,9 +19,11 @@ from prefect import flow, get_run_logger, task
 from flows import inbox as inbox_rules
 from flows import progress
 from flows.archive import ArchivedScan, archive_scan
+from flows.inbox_safety import UnsafeInboxFile, assert_safe_layout
 from ledger import intake_queue, repo
 from ledger.db import init_db, make_engine, session_scope
 from ledger.models import IntakeFile
+from ledger.privacy import mask_personal_numbers
 from ocr.batch import ReaderPool, default_workers
 from ocr.result import ReadResult
 
@@ -69,10 +71,13 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
     archived: list[tuple[str, ArchivedScan]] = []
     for name in files:
         path = Path(name)
-        # Asked again just before opening: the entry may have been swapped since it was listed.
+        # Asked again just before opening, and once more on the opened descriptor: the entry may have been swapped.
         if inbox is not None and not inbox_rules.is_candidate(path, Path(inbox)):
             continue
-        archived.append((name, archive_scan(path, Path(archive_root))))
+        try:
+            archived.append((name, archive_scan(path, Path(archive_root), Path(inbox) if inbox else None)))
+        except UnsafeInboxFile as refusal:
+            get_run_logger().warning("%s: %s", mask_personal_numbers(path.name), refusal)
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         batch = repo.create_batch(session, label=label, source=inbox)
@@ -190,6 +195,8 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
         inbox_path = Path(inbox) if inbox else settings.inbox
         files = [str(p) for p in inbox_rules.candidates(inbox_path)]
         inbox = str(inbox_path)
+    if inbox is not None:
+        assert_safe_layout(inbox, archive_root, [results_dir] if results_dir else [])
     drop = archive_and_queue(files, inbox, archive_root, ledger_url, label)
     if remove_from_inbox:
         for inbox_path_name in drop.inbox_paths:  # archived and queued (or known) in a committed transaction

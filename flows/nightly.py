@@ -1,12 +1,11 @@
 """`nightly` (02:00 Asia/Tokyo): everything complete in the inbox as one batch, then entry, then the batch report."""
 from __future__ import annotations
 
-import importlib.util
-
 from prefect import flow, get_run_logger
 
 from flows.enter_ready import enter_ready
 from flows.intake import DEFAULT_STALE_AFTER_S, IntakeOutcome, read_queued
+from flows.report import report_flow
 from flows.watch import watch
 
 
@@ -21,10 +20,5 @@ def nightly(settle_seconds: float = 5.0, helpers: int = 0,
     if outcome is None:
         logger.info("nothing new in the inbox: no batch to report")
         return None
-    if importlib.util.find_spec("flows.report") is None:
-        logger.warning("flows.report is not installed here: batch %s has no report", outcome.batch_id)
-        return outcome
-    from flows.report import report_flow
-
     report_flow(batch_id=outcome.batch_id)
     return outcome

@@ -136,3 +136,23 @@ def test_the_deployments_exist_with_their_schedules(prefect_server):
         assert watch.global_concurrency_limit is not None and watch.global_concurrency_limit.limit == 1
         for name in ("intake/taxintake", "read-queue/taxintake"):
             assert client.read_deployment_by_name(name).schedules == []
+
+
+def test_the_nightly_flow_takes_the_inbox_then_enters_then_reports(tmp_path, prefect_server, monkeypatch):
+    """A page nobody can read: quarantined, so entry has nothing to do (no browser) and the report still comes."""
+    from PIL import Image
+
+    from flows.nightly import nightly
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("TAXINTAKE_HOME", str(home))
+    monkeypatch.setenv("TAXINTAKE_LEDGER_URL", f"sqlite:///{home / 'ledger.sqlite3'}")
+    (home / "inbox").mkdir(parents=True)
+    Image.new("L", (1240, 1754), 255).save(home / "inbox" / "blank.png", dpi=(150, 150))
+    outcome = nightly(settle_seconds=0.3)
+    assert outcome is not None and outcome.pages_recorded == 1
+    assert list((home / "inbox").iterdir()) == []
+    with session_scope(make_engine(f"sqlite:///{home / 'ledger.sqlite3'}"), write=False) as session:
+        assert session.scalars(select(repo.Form.state)).all() == ["QUARANTINED"]
+    for suffix in (".xlsx", ".csv", ".png"):
+        assert (home / "reports" / f"{outcome.batch_id}{suffix}").stat().st_size > 0
