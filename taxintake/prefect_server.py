@@ -46,6 +46,8 @@ def start_prefect_server(home: Path, *, host: str = "127.0.0.1", port: int | Non
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": os.environ.get("PREFECT_UI_ENABLED", "true")}
     env.pop("PREFECT_API_URL", None)
+    # The UI's own calls go to this server's API (its default is port 4200 whatever the port).
+    env["PREFECT_UI_API_URL"] = env["PREFECT_SERVER_UI_API_URL"] = f"http://{host}:{port}/api"
     if database_url:
         env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     log = (log_path or home / "server.log").open("ab")
