@@ -11,6 +11,7 @@ BENCHMARKS = [
     ["pdf_render.py", "--count", "5"],
     ["robot_entry.py", "--count", "200", "--sessions", "4"],
     ["review_load.py", "--fields", "10000", "--requests", "200"],
+    ["intake_throughput.py", "--count", "200"],
 ]
 
 
