@@ -62,7 +62,7 @@ class Cluster:
         env = {**os.environ, "PREFECT_API_URL": self.api_url, "TAXINTAKE_HOME": str(self.home),
                "TAXINTAKE_LEDGER_URL": self.ledger_url, "TAXINTAKE_LEGACY_URL": self.legacy_url,
                "TAXINTAKE_WORKER_ID": name, "TAXINTAKE_WORKERS": str(cores), "PREFECT_LOGGING_LEVEL": "INFO",
-               "PYTHONPATH": str(REPO_ROOT)}
+               "PYTHONPATH": str(REPO_ROOT), "PREFECT_WORKER_QUERY_SECONDS": "2"}
         log = self.home / f"worker-{name}-{len(self.workers)}.log"
         # --limit 1: a worker takes one flow run at a time, so a second run goes to the other worker.
         process = subprocess.Popen([sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
