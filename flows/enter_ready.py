@@ -26,7 +26,7 @@ def enter_ready(limit: int = 500, stale_after_s: float = DEFAULT_STALE_AFTER_S,
                 session_wait_s: float = 120.0):
     from prefect.concurrency.sync import concurrency
 
-    from flows.enter import enter
+    from flows.enter import enter_ready_forms
     from taxintake.config import load_settings
 
     logger = get_run_logger()
@@ -40,7 +40,7 @@ def enter_ready(limit: int = 500, stale_after_s: float = DEFAULT_STALE_AFTER_S,
     robot_id = f"robot@{reader_id()}"
     with concurrency(LEGACY_SESSIONS_LIMIT, occupy=1, timeout_seconds=session_wait_s,
                      lease_duration=SESSION_LEASE_S):
-        # `.fn`: run inside this flow run, so that the password never becomes a recorded flow-run parameter.
-        return enter.fn(ledger_url=settings.ledger_url, legacy_url=settings.legacy_url,
-                        legacy_user=settings.legacy_user, legacy_password=settings.legacy_password,
-                        robot_id=robot_id, limit=limit, evidence_dir=str(settings.evidence))
+        # A plain call, not the `enter` flow: the password must never become a recorded flow-run parameter.
+        return enter_ready_forms(settings.ledger_url, settings.legacy_url,
+                                 [(settings.legacy_user, settings.legacy_password)], robot_id=robot_id,
+                                 limit=limit, evidence_dir=str(settings.evidence), logger=logger)
