@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import Flow
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron, Interval, Schedule
 
 from flows.enter_ready import enter_ready
@@ -33,19 +34,24 @@ class DeploymentSpec:
     entrypoint: str  # path:function, relative to the repository root
     schedule: Schedule | None
     description: str
-    concurrency_limit: int | None = None
+    concurrency_limit: ConcurrencyLimitConfig | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+
+
+# One run at a time; a run due while one is still busy is dropped, not queued (the busy one takes the inbox anyway).
+ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
 
 
 def deployment_specs() -> list[DeploymentSpec]:
     return [
         DeploymentSpec(watch, "flows/watch.py:watch", Interval(WATCH_EVERY),
                        "受付箱を見て、そろったスキャンを一つのバッチで読む / read a complete inbox drop as one batch",
-                       concurrency_limit=1),
+                       concurrency_limit=ONE_AT_A_TIME),
         DeploymentSpec(enter_ready, "flows/enter_ready.py:enter_ready", Interval(ENTER_EVERY),
                        "READY の帳票を基幹システムへ入力 / enter READY forms into the legacy system"),
         DeploymentSpec(nightly, "flows/nightly.py:nightly", NIGHTLY_CRON,
-                       "毎晩 02:00: 受付箱 → 入力 → 報告 / nightly: inbox, entry, report", concurrency_limit=1),
+                       "毎晩 02:00: 受付箱 → 入力 → 報告 / nightly: inbox, entry, report",
+                       concurrency_limit=ONE_AT_A_TIME),
         DeploymentSpec(intake, "flows/intake.py:intake", None,
                        "フォルダのスキャンを一つのバッチで読む / read a folder's scans as one batch"),
         DeploymentSpec(read_queued, "flows/intake.py:read_queued", None,

@@ -15,6 +15,6 @@ def test_intake_command_shows_progress_in_pages_per_second(tmp_path, prefect_ser
     Image.new("L", (1240, 1754), 255).save(folder / "blank.png", dpi=(150, 150))
     assert main(["intake", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "1/1 files" in out and "1 頁 pages" in out and "頁/秒 pages/s" in out
+    assert "1/1 files" in out and "1 頁 · " in out and "頁/秒 pages/s" in out
     assert "バッチ 1: 1 ファイル" in out and "batch 1: 1 files (0 known), 1 pages at" in out
     assert list(folder.iterdir()) == []

@@ -134,6 +134,7 @@ def test_the_deployments_exist_with_their_schedules(prefect_server):
         watch = client.read_deployment_by_name("watch/taxintake")
         assert watch.schedules[0].schedule.interval.total_seconds() == 60
         assert watch.global_concurrency_limit is not None and watch.global_concurrency_limit.limit == 1
+        assert watch.concurrency_options.collision_strategy == "CANCEL_NEW"
         for name in ("intake/taxintake", "read-queue/taxintake"):
             assert client.read_deployment_by_name(name).schedules == []
 

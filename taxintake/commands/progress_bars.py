@@ -16,7 +16,7 @@ class PagesPerSecondColumn(ProgressColumn):
         pages = task.fields.get("pages", 0)
         elapsed = task.elapsed or 0.0
         rate = pages / elapsed if elapsed > 0 else 0.0
-        return Text(f"{pages} 頁 pages · {rate:.2f} 頁/秒 pages/s", style="progress.data.speed")
+        return Text(f"{pages} 頁 · {rate:.2f} 頁/秒 pages/s", style="progress.data.speed", no_wrap=True)
 
 
 class RichReadProgress:
@@ -37,7 +37,7 @@ class RichReadProgress:
 
 @contextmanager
 def read_progress() -> Iterator[None]:
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+    columns = [TextColumn("{task.description}"), BarColumn(bar_width=12), MofNCompleteColumn(), TextColumn("files"),
                PagesPerSecondColumn(), TimeElapsedColumn()]
     with Progress(*columns, transient=False) as progress_bar:
         progress.set_listener(RichReadProgress(progress_bar))
