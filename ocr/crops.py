@@ -47,6 +47,34 @@ def crop_field(page: np.ndarray, blank: np.ndarray, template: Template, spec: Fi
     return FieldCrop(spec.name, page_crop, float(ink.mean()) if ink.size else 0.0)
 
 
+# A recogniser reads a short name in a wide box poorly: the text, a tenth of the box, comes out 15–20 px high at its
+# input height and the first character is dropped (「田中明美」 → 「中明美」 at 0.98). Cut to the added ink, with a margin
+# of this share of the ink's height (at least TIGHT_MIN_MARGIN_PX), and it reads 「田中明美」 at 0.9998.
+TIGHT_MARGIN_SHARE = 0.3
+TIGHT_MIN_MARGIN_PX = 3
+TIGHT_MIN_COMPONENT_PX = 5  # specks of scan noise do not stretch the cut
+
+
+def tight_to_ink(page_crop: np.ndarray, blank_crop: np.ndarray) -> np.ndarray:
+    """`page_crop` cut to the bounding box of the ink added to the blank form, plus a margin; unchanged when
+    there is no such ink."""
+    import cv2
+
+    if page_crop.shape != blank_crop.shape or not page_crop.size:
+        return page_crop
+    ink = added_ink(page_crop, blank_crop).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    kept = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= TIGHT_MIN_COMPONENT_PX]
+    if not len(kept):
+        return page_crop
+    x0, y0 = int(kept[:, 0].min()), int(kept[:, 1].min())
+    x1 = int((kept[:, 0] + kept[:, 2]).max())
+    y1 = int((kept[:, 1] + kept[:, 3]).max())
+    margin = max(TIGHT_MIN_MARGIN_PX, int(round((y1 - y0) * TIGHT_MARGIN_SHARE)))
+    height, width = page_crop.shape[:2]
+    return page_crop[max(0, y0 - margin):min(height, y1 + margin), max(0, x0 - margin):min(width, x1 + margin)]
+
+
 def is_empty(crop: FieldCrop) -> bool:
     return crop.added_ink < EMPTY_INK_SHARE
 

@@ -47,7 +47,10 @@ def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value
     if kind == "kana":
         return _normalize_kana(_without_preprinted(nfkc_keeping_variants(text), spec))
     if kind == "text":
-        return _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
+        normalized = _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
+        if spec is not None and spec.content == "bank_account" and normalized.value:
+            normalized = Normalized(_account_spacing(normalized.value), normalized.problems)
+        return normalized
     if kind == "date_wareki":
         return _normalize_date(text, spec, era_value)
     raise ValueError(f"unknown field kind {kind!r}")
@@ -304,14 +307,22 @@ CHINESE_FORMS = {
     "药": "薬", "见": "見", "观": "観", "计": "計", "记": "記", "设": "設", "调": "調", "贝": "貝", "负": "負",
     "财": "財", "费": "費", "资": "資", "轮": "輪", "邮": "郵", "铃": "鈴", "闻": "聞", "须": "須", "顺": "順",
     "预": "預", "领": "領", "题": "題", "风": "風", "飞": "飛", "馆": "館", "鱼": "魚", "鲜": "鮮", "鹤": "鶴",
-    "鸭": "鴨", "鸿": "鴻", "鹰": "鷹",
+    "鸭": "鴨", "鸿": "鴻", "鹰": "鷹", "赏": "賞", "聪": "聡", "产": "産", "课": "課",
 }
 # Misreads that are wrong only in context: 干 is a real character (干潟), but not in 千葉 or 八千代.
 KNOWN_MISREADS = {
     "干葉": "千葉", "干代": "千代", "干歳": "千歳", "干住": "千住", "干里": "千里", "干駄": "千駄",
     "干尋": "千尋", "干秋": "千秋", "干春": "千春", "干恵": "千恵", "干夏": "千夏", "干佳": "千佳", "干鶴": "千鶴",
-    "丁日": "丁目",
+    "丁日": "丁目", "艾店": "支店",
 }
+
+_ACCOUNT_TYPE_BEFORE_NUMBER = re.compile(r"(普通|当座|貯蓄|通常|別段)\s*(?=\d)")
+
+
+def _account_spacing(text: str) -> str:
+    """One space between the account type and its number (「普通 5513991」): the recogniser drops or keeps that
+    space by the width of the gap, and a value must not depend on it."""
+    return _ACCOUNT_TYPE_BEFORE_NUMBER.sub(r"\1 ", text)
 
 
 def _normalize_text(text: str) -> Normalized:

@@ -16,11 +16,12 @@ from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.evidence import may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
+from ocr.plausibility import implausible_characters, vocabulary_match
 from ocr.recognize import Recognizer
 from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
 from ocr.templates import FieldSpec, Template, available_form_ids, load_template
-from ocr.validate import validate_cross_fields, validate_field
+from ocr.validate import confirmed_by_arithmetic, validate_cross_fields, validate_field
 
 BLANK_PAGE_INK = 0.003
 DIGITS = "0123456789"
@@ -104,15 +105,68 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
             reasons += validate_field(spec, normalised.value)
         readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),
                                            status="review" if reasons else "accepted", reasons=reasons,
-                                           raw_text=recognition.text, engine_score=float(recognition.score))
+                                           raw_text=recognition.text, engine_score=float(recognition.score),
+                                           min_char_score=min(recognition.char_scores, default=None))
     _restore_kana_separators(template, readings)
     _flag_possible_variants(template, readings)
+    _flag_implausible_characters(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
         judge_reading(spec.kind, readings[spec.name], engine=engine)
     _accept_kana_the_name_reads_as(template, readings)
+    _accept_what_the_arithmetic_confirms(template, readings)
+    _accept_words_of_the_vocabulary(template, readings)
     return readings
+
+
+def _flag_implausible_characters(template: Template, readings: dict[str, FieldReading]) -> None:
+    """An address or name read with a character such a field never holds (丁目 → 「JH」, ハイツ → 「八イツ」, a
+    simplified Chinese form) goes to a person, whatever the engine's score."""
+    for spec in template.fields:
+        reading = readings.get(spec.name)
+        if reading is None or not isinstance(reading.value, str):
+            continue
+        if implausible_characters(reading.value, spec.content) and "unlikely_character" not in reading.reasons:
+            reading.reasons.append("unlikely_character")
+            reading.status = "review"
+
+
+# A reading that is exactly one of its field's few words is right unless the engine hardly saw it.
+VOCABULARY_SCORE_FLOOR = 0.6
+VOCABULARY_CONFIRMED_CONFIDENCE = 0.999
+
+
+def _accept_words_of_the_vocabulary(template: Template, readings: dict[str, FieldReading]) -> None:
+    """A 'terms' field (種別: 給料・賞与, 給与, 賞与…) held back only for its score is accepted when it reads exactly
+    as one of its words: a misread would have to turn one such word into another, character for character."""
+    for spec in template.fields:
+        reading = readings.get(spec.name)
+        if reading is None or not isinstance(reading.value, str) or spec.content != "terms":
+            continue
+        if reading.reasons == ["low_confidence"] and (reading.engine_score or 0.0) >= VOCABULARY_SCORE_FLOOR \
+                and vocabulary_match(reading.value, spec.vocabulary):
+            reading.reasons = []
+            reading.status = "accepted"
+            reading.confidence = max(reading.confidence, VOCABULARY_CONFIRMED_CONFIDENCE)
+
+
+# A value an equality between fields vouches for is right unless the engine hardly saw it at all.
+ARITHMETIC_SCORE_FLOOR = 0.6
+ARITHMETIC_CONFIRMED_CONFIDENCE = 0.999
+
+
+def _accept_what_the_arithmetic_confirms(template: Template, readings: dict[str, FieldReading]) -> None:
+    """An amount held back only for its engine score is accepted when a rule that holds vouches for it
+    (`ocr.validate.confirmed_by_arithmetic`): a misread digit would have to land exactly on what the other fields
+    make the amount, and several wrong digits conspiring so is far rarer than the error we accept."""
+    values = {name: reading.value for name, reading in readings.items()}
+    for name in confirmed_by_arithmetic(template, values):
+        reading = readings[name]
+        if reading.reasons == ["low_confidence"] and (reading.engine_score or 0.0) >= ARITHMETIC_SCORE_FLOOR:
+            reading.reasons = []
+            reading.status = "accepted"
+            reading.confidence = max(reading.confidence, ARITHMETIC_CONFIRMED_CONFIDENCE)
 
 
 def _accept_kana_the_name_reads_as(template: Template, readings: dict[str, FieldReading]) -> None:
@@ -155,7 +209,11 @@ def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec,
         w -= AMOUNT_SUFFIX_MM
     # A printed 「令和」 is known already; left in, the recogniser reads it poorly at the crop's edge (0.6–0.8).
     era_width = spec.printed_era_width() if spec.kind == "date_wareki" else 0.0
-    return crops.crop_box(registered, template, (x + era_width, y, w - era_width, h))
+    reading_box = (x + era_width, y, w - era_width, h)
+    page_crop = crops.crop_box(registered, template, reading_box)
+    if blank is None:
+        return page_crop
+    return crops.tight_to_ink(page_crop, crops.crop_box(blank, template, reading_box))
 
 
 # A digit cell counts as written when this share of it is ink the blank form does not have.

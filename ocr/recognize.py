@@ -27,6 +27,9 @@ import numpy as np
 class Recognition:
     text: str
     score: float
+    # The probability of each character of `text` that is not a space, in order (empty from engines without it):
+    # one unsure character in a confident line is evidence the mean score hides.
+    char_scores: tuple[float, ...] = ()
 
 
 @runtime_checkable
@@ -223,7 +226,8 @@ def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool) 
     text = _text_with_gap_spaces(runs) if gap_spaces else "".join(run[0] for run in runs)
     content = [run[3] for run in runs if not run[0].isspace()] or [run[3] for run in runs]
     score = float(np.mean(content))
-    return Recognition(text, round(min(score, 1.0), 5))
+    char_scores = tuple(round(min(run[3], 1.0), 5) for run in runs if not run[0].isspace())
+    return Recognition(text, round(min(score, 1.0), 5), char_scores)
 
 
 def _text_with_gap_spaces(runs: list[tuple[str, int, int, float]]) -> str:

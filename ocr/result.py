@@ -17,6 +17,8 @@ class FieldReading(BaseModel):
     # `confidence` is the calibrated probability that the value is right (ocr/calibration.py); the engine's own
     # score (the mark confidence for marks) stays here for calibration, outside the JSON contract.
     engine_score: float | None = Field(default=None, exclude=True, description="the engine's score, uncalibrated")
+    min_char_score: float | None = Field(default=None, exclude=True,
+                                         description="the engine's least sure character, where it gives one")
 
 
 class ReadResult(BaseModel):

@@ -52,9 +52,16 @@ class ParsedRule:
 
     def names(self) -> list[str]:
         """Every name the rule reads, target first, in order, without repeats."""
+        return list(self.occurrences())
+
+    def occurrences(self) -> dict[str, int]:
+        """How many times the rule reads each name, target first, in order."""
         found = [self.target]
         _collect_names(self.expression, found)
-        return list(dict.fromkeys(found))
+        counts: dict[str, int] = {}
+        for name in found:
+            counts[name] = counts.get(name, 0) + 1
+        return counts
 
 
 def _collect_names(node, found: list[str]) -> None:

@@ -92,7 +92,24 @@ def larger(a: int, b: int) -> int:
     return max(a, b)
 
 
+def income_tax(taxable: int) -> int:
+    """算出所得税額 by the quick table (所得税の速算表) on a 課税所得 already rounded down to 1,000円."""
+    for upper, rate, minus in ((1_949_000, 5, 0), (3_299_000, 10, 97_500), (6_949_000, 20, 427_500),
+                               (8_999_000, 23, 636_000), (17_999_000, 33, 1_536_000), (39_999_000, 40, 2_796_000)):
+        if taxable <= upper:
+            return taxable * rate // 100 - minus
+    return taxable * 45 // 100 - 4_796_000
+
+
+def nencho_zeigaku(income_after_deduction: int, deductions: int, housing_loan_credit: int) -> int:
+    """年調年税額: (算出所得税額 − 住宅借入金等特別控除の額) × 102.1 % (復興特別所得税込み), 100円未満切捨;
+    算出所得税額 on (給与所得控除後の金額 − 所得控除の額の合計額), 1,000円未満切捨."""
+    taxable = floor_to(max(0, income_after_deduction - deductions), 1000)
+    return floor_to(max(0, income_tax(taxable) - housing_loan_credit) * 1021 // 1000, 100)
+
+
 FUNCTIONS: dict[str, Callable[..., int]] = {
+    "nencho_zeigaku": nencho_zeigaku,
     "kyuyo_shotoku": kyuyo_shotoku,
     "income_adjustment_cap": income_adjustment_cap,
     "kintowari": kintowari,

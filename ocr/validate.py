@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from ocr.checkdigits import is_valid_corporate_number, is_valid_my_number
 from ocr.evidence import name_kana_evidence
-from ocr.rules import holds
+from ocr.rules import Name, holds
 from ocr.templates import FieldSpec, Template
 
 DEFAULT_MAX_AMOUNT = 100_000_000  # 1億: above this a personal tax amount is absurd and goes to a person
@@ -187,3 +187,35 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
     if isinstance(name, str) and name.strip() and name_kana_evidence(name, kana).mismatch:
         found += [(name_field, "name_kana_mismatch"), (kana_field, "name_kana_mismatch")]
     return found
+
+
+def confirmed_by_arithmetic(template: Template, values: dict[str, object]) -> set[str]:
+    """Fields whose value an equality rule that holds vouches for.
+
+    A field stands alone as a term of a sum (`nofu = sashihiki - kino`, `after = kyuyo_shotoku(pay) - chosei`) in a
+    rule that holds: a misread of it would have to land exactly on what the other fields make it, which one wrong
+    digit never does. A field inside a function (`floor_to`, a tax table) is not vouched for, because a function can
+    map several values to one. Nor is a value that merely repeats another operand's (`a = b - 0` with `a == b`): the
+    same digits printed twice can be misread the same way twice.
+    """
+    confirmed: set[str] = set()
+    numbers = {name: as_integer(value) for name, value in values.items()}
+    for rule in template.cross_field_rules:
+        parsed = rule.parsed()
+        if parsed.relation != "=":
+            continue
+        zeros = {name: 0 for name in rule.blank_as_zero if values.get(name) in (None, "")}
+        if holds(parsed, {**numbers, **zeros}, template.parameters) is not True:
+            continue
+        occurrences = parsed.occurrences()
+        linear = [parsed.target] + [term.name for _, term in parsed.expression.terms if isinstance(term, Name)]
+        operand_values = {name: numbers.get(name) for name in occurrences if name in numbers}
+        for name in linear:
+            value = numbers.get(name)
+            if name not in values or value is None or name in zeros or occurrences[name] != 1:
+                continue
+            others = [v for other, v in operand_values.items() if other != name and v is not None]
+            if any(other == value for other in others) or not any(others):
+                continue
+            confirmed.add(name)
+    return confirmed

@@ -19,7 +19,7 @@ from datetime import date
 
 from faker import Faker
 
-from ocr.tax_rules import floor_to, income_adjustment_cap, kyuyo_shotoku
+from ocr.tax_rules import floor_to, income_adjustment_cap, income_tax, kyuyo_shotoku
 from ocr.wareki import date_to_wareki
 from samples.fake_data import (FormContent, _corrupt_digit, _random_date, _year_text, make_corporate_number,
                                make_my_number, surname)
@@ -63,15 +63,6 @@ def basic_deduction(total_income: int) -> int:
         if total_income <= upper:
             return amount
     return 0
-
-
-def income_tax(taxable: int) -> int:
-    """算出所得税額 by the quick table (所得税の速算表)."""
-    for upper, rate, minus in ((1_949_000, 5, 0), (3_299_000, 10, 97_500), (6_949_000, 20, 427_500),
-                               (8_999_000, 23, 636_000), (17_999_000, 33, 1_536_000), (39_999_000, 40, 2_796_000)):
-        if taxable <= upper:
-            return taxable * rate // 100 - minus
-    return taxable * 45 // 100 - 4_796_000
 
 
 def spouse_deduction(employee_income: int, spouse_income: int, elderly: bool) -> int:

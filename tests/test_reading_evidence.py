@@ -1,0 +1,102 @@
+"""Evidence about a reading beyond the engine's score: arithmetic that vouches for an amount, characters an address
+or a name cannot hold, the words a 'terms' field is written with, and the cut of a crop to its ink."""
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+from faker import Faker
+
+from ocr.crops import tight_to_ink
+from ocr.plausibility import implausible_characters, vocabulary_match
+from ocr.rules import parse_rule
+from ocr.tax_rules import income_tax, nencho_zeigaku
+from ocr.templates import load_template
+from ocr.validate import confirmed_by_arithmetic, validate_cross_fields
+from samples.generators import GENERATORS
+
+
+def test_nencho_zeigaku_is_the_year_end_tax_with_the_reconstruction_surtax():
+    # 課税所得 4,000,000 − 1,200,000 = 2,800,000 → 280,000 − 97,500 = 182,500 → × 102.1 % = 186,332 → 186,300
+    assert income_tax(2_800_000) == 182_500
+    assert nencho_zeigaku(4_000_000, 1_200_000, 0) == 186_300
+    assert nencho_zeigaku(4_000_000, 1_200_000, 100_000) == 84_200  # 82,500 × 1.021 = 84,233
+    assert nencho_zeigaku(1_000_000, 1_200_000, 0) == 0
+
+
+def test_rules_count_how_often_they_read_a_name():
+    rule = parse_rule("g = g - remainder(g, 100) + remainder(k, 1)")
+    assert rule.occurrences() == {"g": 3, "k": 1}
+    assert rule.names() == ["g", "k"]
+
+
+def _nencho_kyuyo_truth() -> dict:
+    for seed in range(200):
+        content = GENERATORS["kyuyo_hokoku"](random.Random(seed), Faker("ja_JP"))
+        fields = content.truth if hasattr(content, "truth") else content
+        fields = fields.get("fields", fields)
+        if fields.get("gensen_choshu_zeigaku") and fields.get("kyuyo_shotoku_kojogo") \
+                and fields.get("kyuyo_shotoku_kojogo") != fields.get("shiharai_kingaku"):
+            return dict(fields)
+    raise AssertionError("no generated form with a year-end adjustment")
+
+
+def test_the_arithmetic_vouches_for_the_year_end_tax_and_the_income_after_deduction():
+    template = load_template("kyuyo_hokoku")
+    truth = _nencho_kyuyo_truth()
+    assert validate_cross_fields(template, truth) == {}
+    confirmed = confirmed_by_arithmetic(template, truth)
+    assert {"gensen_choshu_zeigaku", "kyuyo_shotoku_kojogo"} <= confirmed
+    assert "shiharai_kingaku" not in confirmed  # inside a table function: several payments give one result
+    assert "shotoku_kojo_gokei" not in confirmed  # inside floor_to
+    misread = {**truth, "gensen_choshu_zeigaku": str(int(truth["gensen_choshu_zeigaku"]) + 100)}
+    assert "gensen_choshu_zeigaku" not in confirmed_by_arithmetic(template, misread)
+    assert "cross_field:gensen_is_nencho_zeigaku" in validate_cross_fields(template, misread)["gensen_choshu_zeigaku"]
+
+
+def test_a_value_that_only_repeats_another_is_not_vouched_for():
+    template = load_template("hojin_shinkoku")
+    rule_names = [rule.name for rule in template.cross_field_rules]
+    assert rule_names  # the template has rules; a = b − 0 with a == b must not confirm a
+    values = {"nofu_kintowari": "50000", "kintowari_gaku": "50000", "kino_kintowari": "0"}
+    assert "nofu_kintowari" not in confirmed_by_arithmetic(template, values)
+
+
+@pytest.mark.parametrize("text, content, found", [
+    ("山口県清瀬市東上野42JH15番18号", "address", ["J", "H"]),
+    ("高知県東久留米市高輪42丁目21番18号八イツ日光270", "address", ["八"]),
+    ("千代田区一ツ橋2丁目3番", "address", []),
+    ("大田区東神田26丁目24番3号シヤルム百村755", "address", ["ヤ"]),
+    ("大田区東神田26丁目24番3号シャルム百村755", "address", []),
+    ("山梨県南都留郡八ヶ岳", "address", []),
+    ("スカイ工業株式会社", "organisation_name", []),
+    ("ス力イ工業株式会社", "organisation_name", ["力"]),
+    ("藤并電気株式会礼:", "organisation_name", [":"]),
+    ("佐藤聪", "person_name", ["聪"]),  # a simplified Chinese form: not in Windows-31J
+    ("宮﨑拓真", "person_name", []),  # a register variant is plausible (and flagged elsewhere)
+    ("髙橋一郎", "person_name", []),
+    ("J-POP", None, []),  # free text is not checked
+])
+def test_implausible_characters_by_content(text, content, found):
+    assert implausible_characters(text, content) == found
+
+
+def test_vocabulary_match_is_exact():
+    words = ["給料・賞与", "給与・賞与", "給料"]
+    assert vocabulary_match("給料・賞与", words)
+    assert not vocabulary_match("給料・賞", words)
+    assert not vocabulary_match("給料・賞与", None)
+
+
+def test_a_crop_is_cut_to_the_added_ink_with_a_margin():
+    blank = np.full((60, 600), 255, np.uint8)
+    cv2.rectangle(blank, (0, 0), (599, 59), 0, 2)  # the printed frame is on the blank too: not added ink
+    page = blank.copy()
+    cv2.putText(page, "ABC", (40, 45), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    page[5, 500] = 0  # one speck of noise
+    cut = tight_to_ink(page, blank)
+    assert 20 <= cut.shape[0] <= 40 and 50 <= cut.shape[1] <= 90
+    assert (cut < 128).any()
+    assert tight_to_ink(blank, blank).shape == blank.shape  # nothing added: unchanged
