@@ -50,6 +50,8 @@ def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value
         normalized = _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
         if spec is not None and spec.content == "bank_account" and normalized.value:
             normalized = Normalized(_account_spacing(normalized.value), normalized.problems)
+        if spec is not None and spec.content == "address" and normalized.value:
+            normalized = Normalized(_address_ke(normalized.value), normalized.problems)
         return normalized
     if kind == "date_wareki":
         return _normalize_date(text, spec, era_value)
@@ -307,7 +309,7 @@ CHINESE_FORMS = {
     "药": "薬", "见": "見", "观": "観", "计": "計", "记": "記", "设": "設", "调": "調", "贝": "貝", "负": "負",
     "财": "財", "费": "費", "资": "資", "轮": "輪", "邮": "郵", "铃": "鈴", "闻": "聞", "须": "須", "顺": "順",
     "预": "預", "领": "領", "题": "題", "风": "風", "飞": "飛", "馆": "館", "鱼": "魚", "鲜": "鮮", "鹤": "鶴",
-    "鸭": "鴨", "鸿": "鴻", "鹰": "鷹", "赏": "賞", "聪": "聡", "产": "産", "课": "課",
+    "鸭": "鴨", "鸿": "鴻", "鹰": "鷹", "赏": "賞", "聪": "聡", "产": "産", "课": "課", "產": "産",
 }
 # Misreads that are wrong only in context: 干 is a real character (干潟), but not in 千葉 or 八千代.
 KNOWN_MISREADS = {
@@ -317,6 +319,16 @@ KNOWN_MISREADS = {
 }
 
 _ACCOUNT_TYPE_BEFORE_NUMBER = re.compile(r"(普通|当座|貯蓄|通常|別段)\s*(?=\d)")
+
+
+# 鎌ケ谷, 袖ケ浦, 鍛冶ケ沢: place names are written with a small 「ヶ」 or a full 「ケ」 for the same place, and the
+# recogniser cannot tell the two sizes apart. Addresses are kept with 「ケ」, as the postal code data and most
+# municipal address masters write them, so the value does not depend on the glyph's size.
+_SMALL_KE_BETWEEN_KANJI = re.compile(f"(?<=[{_KANJI}])[ヶヵ](?=[{_KANJI}])")
+
+
+def _address_ke(text: str) -> str:
+    return _SMALL_KE_BETWEEN_KANJI.sub(lambda match: "ケ" if match.group() == "ヶ" else "カ", text)
 
 
 def _account_spacing(text: str) -> str:
