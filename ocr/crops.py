@@ -20,6 +20,7 @@ class FieldCrop:
     name: str
     pixels: np.ndarray
     added_ink: float  # share of pixels darker than the blank form: writing, not printing
+    ink_at_sides: bool = False  # the writing reaches the box's left or right edge: it goes on outside the box
 
 
 def crop_box(page: np.ndarray, template: Template, box: Box, inset_mm: float = FRAME_INSET_MM) -> np.ndarray:
@@ -44,7 +45,7 @@ def crop_field(page: np.ndarray, blank: np.ndarray, template: Template, spec: Fi
     page_crop = crop_box(page, template, spec.box)
     blank_crop = crop_box(blank, template, spec.box)
     ink = added_ink(page_crop, blank_crop)
-    return FieldCrop(spec.name, page_crop, float(ink.mean()) if ink.size else 0.0)
+    return FieldCrop(spec.name, page_crop, float(ink.mean()) if ink.size else 0.0, ink_runs_past_sides(ink))
 
 
 # A recogniser reads a short name in a wide box poorly: the text, a tenth of the box, comes out 15–20 px high at its
@@ -73,6 +74,24 @@ def tight_to_ink(page_crop: np.ndarray, blank_crop: np.ndarray) -> np.ndarray:
     margin = max(TIGHT_MIN_MARGIN_PX, int(round((y1 - y0) * TIGHT_MARGIN_SHARE)))
     height, width = page_crop.shape[:2]
     return page_crop[max(0, y0 - margin):min(height, y1 + margin), max(0, x0 - margin):min(width, x1 + margin)]
+
+
+# Text that runs on past the box (a long name in a dependant's narrow box) is cut at the frame: the part inside reads
+# cleanly and confidently (「ハシモト ジュ」 for ジュン at 0.9999). Ink the person added in the outermost columns of
+# the box, over this share of its height, says the writing goes on beyond it.
+SIDE_COLUMNS_PX = 2
+SIDE_INK_HEIGHT_SHARE = 0.15
+
+
+def ink_runs_past_sides(ink: np.ndarray) -> bool:
+    """Whether the added ink of a box's crop reaches its left or right edge (the writing continues outside it)."""
+    if ink.ndim != 2 or ink.shape[1] <= 2 * SIDE_COLUMNS_PX:
+        return False
+    least_rows = max(3, int(round(ink.shape[0] * SIDE_INK_HEIGHT_SHARE)))
+    for side in (ink[:, :SIDE_COLUMNS_PX], ink[:, -SIDE_COLUMNS_PX:]):
+        if int(side.any(axis=1).sum()) >= least_rows:
+            return True
+    return False
 
 
 def is_empty(crop: FieldCrop) -> bool:

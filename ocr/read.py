@@ -81,6 +81,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     blank = template_blank(template)
     readings: dict[str, FieldReading] = {}
     to_recognise: list[tuple[FieldSpec, np.ndarray]] = []
+    runs_past_box: set[str] = set()
     for spec in template.fields:
         if spec.kind in ("era", "choice", "checkbox"):
             readings[spec.name] = _read_mark_field(registered, blank, template, spec)
@@ -92,6 +93,8 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
         if empty:
             readings[spec.name] = _empty_reading(spec)
             continue
+        if crop.ink_at_sides and not _cell_row(spec):
+            runs_past_box.add(spec.name)
         to_recognise.append((spec, _reading_crop(registered, template, spec, blank)))
     recognitions = recognizer.recognize([crop for _, crop in to_recognise],
                                         [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
@@ -101,6 +104,8 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
             era_value = readings[spec.era_field].value  # type: ignore[assignment]
         normalised = normalize(spec.kind, recognition.text, spec, era_value=era_value)
         reasons = list(normalised.problems)
+        if spec.name in runs_past_box:
+            reasons.append("text_beyond_box")
         if normalised.value is not None:
             reasons += validate_field(spec, normalised.value)
         readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),

@@ -100,3 +100,16 @@ def test_a_crop_is_cut_to_the_added_ink_with_a_margin():
     assert 20 <= cut.shape[0] <= 40 and 50 <= cut.shape[1] <= 90
     assert (cut < 128).any()
     assert tight_to_ink(blank, blank).shape == blank.shape  # nothing added: unchanged
+
+
+def test_writing_that_runs_past_the_box_is_noticed():
+    from ocr.crops import ink_runs_past_sides
+
+    ink = np.zeros((30, 150), bool)
+    ink[8:22, 20:80] = True  # writing well inside the box
+    assert not ink_runs_past_sides(ink)
+    ink[8:22, 120:150] = True  # the last character cut by the right frame
+    assert ink_runs_past_sides(ink)
+    speck = np.zeros((30, 150), bool)
+    speck[5, 0] = speck[6, 0] = True  # two pixels of noise at the edge are not writing
+    assert not ink_runs_past_sides(speck)
