@@ -51,7 +51,8 @@ def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value
         if spec is not None and spec.content == "bank_account" and normalized.value:
             normalized = Normalized(_account_spacing(normalized.value), normalized.problems)
         if spec is not None and spec.content == "address" and normalized.value:
-            normalized = Normalized(_address_ke(normalized.value), normalized.problems)
+            # Spaces in an address are layout (「652番地9 ハイツ288」): kept, a value would depend on the gap's width.
+            normalized = Normalized(address_ke(normalized.value.replace(" ", "")), normalized.problems)
         return normalized
     if kind == "date_wareki":
         return _normalize_date(text, spec, era_value)
@@ -327,7 +328,7 @@ _ACCOUNT_TYPE_BEFORE_NUMBER = re.compile(r"(普通|当座|貯蓄|通常|別段)\
 _SMALL_KE_BETWEEN_KANJI = re.compile(f"(?<=[{_KANJI}])[ヶヵ](?=[{_KANJI}])")
 
 
-def _address_ke(text: str) -> str:
+def address_ke(text: str) -> str:
     return _SMALL_KE_BETWEEN_KANJI.sub(lambda match: "ケ" if match.group() == "ヶ" else "カ", text)
 
 

@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from ocr import calibration, crops, geometry
+from ocr.addresses import check_address
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.evidence import may_be_variant, name_kana_evidence, separate_kana
@@ -115,6 +116,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _restore_kana_separators(template, readings)
     _flag_possible_variants(template, readings)
     _flag_implausible_characters(template, readings)
+    _check_addresses(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
@@ -134,6 +136,23 @@ def _flag_implausible_characters(template: Template, readings: dict[str, FieldRe
             continue
         if implausible_characters(reading.value, spec.content) and "unlikely_character" not in reading.reasons:
             reading.reasons.append("unlikely_character")
+            reading.status = "review"
+
+
+def _check_addresses(template: Template, readings: dict[str, FieldReading]) -> None:
+    """An address whose place name (都道府県 + 市区町村 + 町域) is not in the postal code data goes to a person
+    (`place_not_in_postal_data`); one that a single misread character explains is corrected and goes to a person
+    too (`known_misread`), who sees the corrected value prefilled."""
+    for spec in template.fields:
+        reading = readings.get(spec.name)
+        if spec.content != "address" or reading is None or not isinstance(reading.value, str):
+            continue
+        checked = check_address(reading.value)
+        if checked.corrected:
+            reading.value = checked.value
+        reason = "known_misread" if checked.corrected else None if checked.known else "place_not_in_postal_data"
+        if reason and reason not in reading.reasons:
+            reading.reasons.append(reason)
             reading.status = "review"
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from faker import Faker
 
 from ocr.checkdigits import corporate_number_check_digit, my_number_check_digit
+from samples.addresses import real_place
 
 POPULATION_SEED = 20250101
 PEOPLE = 3000
@@ -99,7 +100,9 @@ def _birth(rng: random.Random) -> date:
 
 
 def _city_address(rng: random.Random, faker: Faker) -> str:
-    return f"千葉県千葉市{rng.choice(WARDS)}{faker.town()}{rng.randint(1, 5)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
+    ward = rng.choice(WARDS)
+    town = real_place(faker.town(), prefecture="千葉県", city_prefix=f"千葉市{ward}")  # a real town of the ward
+    return f"{town}{rng.randint(1, 5)}丁目{rng.randint(1, 30)}番{rng.randint(1, 20)}号"
 
 
 def _new_person(rng: random.Random, faker: Faker, atena_no: str, birth: date | None = None,

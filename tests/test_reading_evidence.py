@@ -113,3 +113,30 @@ def test_writing_that_runs_past_the_box_is_noticed():
     speck = np.zeros((30, 150), bool)
     speck[5, 0] = speck[6, 0] = True  # two pixels of noise at the edge are not writing
     assert not ink_runs_past_sides(speck)
+
+
+@pytest.mark.parametrize("text, known, value, corrected", [
+    ("鳥取県鳥取市尚徳町1丁目2番3号", True, "鳥取県鳥取市尚徳町1丁目2番3号", False),
+    ("烏取県鳥取市尚徳町1丁目2番3号", True, "鳥取県鳥取市尚徳町1丁目2番3号", True),  # 烏 for 鳥
+    ("東京都町山市原町田6丁目", True, "東京都町田市原町田6丁目", True),
+    ("千葉市中央区中央1丁目", True, "千葉市中央区中央1丁目", False),  # no prefecture written: 千葉市 says which
+    ("青森県東津軽郡外ケ浜町蟹田", True, "青森県東津軽郡外ケ浜町蟹田", False),  # 外ヶ浜町 kept with ケ
+    ("大分県西東京市押上13丁目", False, "大分県西東京市押上13丁目", False),  # no such place
+])
+def test_addresses_are_checked_against_the_postal_data(text, known, value, corrected):
+    from ocr.addresses import check_address
+
+    checked = check_address(text)
+    assert (checked.known, checked.value, checked.corrected) == (known, value, corrected)
+
+
+def test_generated_addresses_are_real_places():
+    from ocr.addresses import check_address
+    from samples.addresses import real_address
+
+    rng = random.Random(7)
+    for _ in range(20):
+        address = real_address(rng, Faker("ja_JP"))
+        assert check_address(address.replace(" ", "")).known, address
+    chiba = real_address(random.Random(1), Faker("ja_JP"), prefecture="千葉県", city_prefix="千葉市中央区")
+    assert chiba.startswith("千葉県千葉市中央区")
