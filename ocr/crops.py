@@ -167,6 +167,26 @@ def read_marks(page: np.ndarray, blank: np.ndarray, template: Template, spec: Fi
 
 
 def option_ink(page: np.ndarray, blank: np.ndarray, template: Template, slot: Box, label: str) -> OptionInk:
+    cleaned = cleaned_mark_ink(page, blank, template, slot)
+    if cleaned is None:
+        return OptionInk(0.0, 0.0, 1.0)
+    ink, label_missing = cleaned
+    # The circle is drawn around the label at the slot's centre, a little wider than the label.
+    _, _, w, h = slot
+    px_per_mm = template.mm_to_px(1.0)
+    half_w = min(len(label) * MARK_LABEL_MM + 3.0, w) * px_per_mm / 2
+    half_h = max(h / 2 - 1.0, 0.5) * px_per_mm
+    return OptionInk(float(ink.mean()), _ring_coverage(ink, half_w, half_h), label_missing)
+
+
+def cleaned_mark_ink(page: np.ndarray, blank: np.ndarray, template: Template, slot: Box
+                     ) -> tuple[np.ndarray, float] | None:
+    """The ink a person added inside a mark slot (a circled option or a tick box), and the share of the blank's
+    printed pixels missing on the page; None for a slot too small to judge.
+
+    Measured against the blank with a tolerance, on paper levelled to white; straight runs across the slot (frame
+    lines shifted further), rows of ink that go on outside the slot on both sides (a fax streak through it) and
+    specks are dropped."""
     import cv2
 
     x, y, w, h = slot
@@ -174,7 +194,7 @@ def option_ink(page: np.ndarray, blank: np.ndarray, template: Template, slot: Bo
     x1, y1 = int(round(template.mm_to_px(x + w - MARK_INSET_MM))), int(round(template.mm_to_px(y + h - MARK_INSET_MM)))
     x1, y1 = min(x1, page.shape[1], blank.shape[1]), min(y1, page.shape[0], blank.shape[0])
     if x1 - x0 < 3 or y1 - y0 < 3:
-        return OptionInk(0.0, 0.0, 1.0)
+        return None
     cx0, cy0 = max(0, x0 - MARK_CONTEXT_PX), max(0, y0 - MARK_CONTEXT_PX)
     cx1, cy1 = x1 + MARK_CONTEXT_PX, y1 + MARK_CONTEXT_PX
     inner = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
@@ -184,10 +204,11 @@ def option_ink(page: np.ndarray, blank: np.ndarray, template: Template, slot: Bo
     paper = max(float(np.percentile(page_context, 90)), 1.0)
     levelled = np.clip(page_context * (255.0 / paper), 0, 255).astype(np.uint8)
     blank_context = blank[cy0:cy1, cx0:cx1]
-    blank_dark = cv2.erode(blank_context, kernel)[inner]
-    ink = (blank_dark.astype(np.int16) - levelled[inner].astype(np.int16)) > INK_DELTA
+    context_ink = (cv2.erode(blank_context, kernel).astype(np.int16) - levelled.astype(np.int16)) > INK_DELTA
+    ink = context_ink[inner].copy()
     ink[ink.mean(axis=1) >= MARK_LINE_SHARE, :] = False
     ink[:, ink.mean(axis=0) >= MARK_LINE_SHARE] = False
+    ink[_rows_streaking_through(context_ink, inner), :] = False
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     keep = np.zeros(count, bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= MARK_MIN_COMPONENT_PX
@@ -195,11 +216,19 @@ def option_ink(page: np.ndarray, blank: np.ndarray, template: Template, slot: Bo
     printed = blank_context[inner] < 128
     page_dark = cv2.erode(levelled, kernel)[inner]
     label_missing = float((page_dark[printed] > 170).mean()) if printed.sum() >= 5 else 0.0
-    # The circle is drawn around the label at the slot's centre, a little wider than the label.
-    px_per_mm = template.mm_to_px(1.0)
-    half_w = min(len(label) * MARK_LABEL_MM + 3.0, w) * px_per_mm / 2
-    half_h = max(h / 2 - 1.0, 0.5) * px_per_mm
-    return OptionInk(float(ink.mean()), _ring_coverage(ink, half_w, half_h), label_missing)
+    return ink, label_missing
+
+
+def _rows_streaking_through(context_ink: np.ndarray, inner: tuple[slice, slice]) -> np.ndarray:
+    """Rows of the slot (±1 px) whose added ink also lies in the context left and right of it: a streak across
+    the page, not a mark, which stays inside its slot."""
+    rows, columns = inner
+    band = np.zeros(context_ink.shape[0], bool)
+    left = context_ink[:, :columns.start].any(axis=1) if columns.start > 0 else band
+    right = context_ink[:, columns.stop:].any(axis=1) if columns.stop < context_ink.shape[1] else band
+    through = left & right
+    through = through | np.roll(through, 1) | np.roll(through, -1)
+    return through[rows]
 
 
 def _ring_coverage(ink: np.ndarray, half_w: float, half_h: float) -> float:

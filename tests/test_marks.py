@@ -84,3 +84,33 @@ def test_two_rings_are_sent_to_review():
             break
     reading = crops.read_marks(page, blank, template, spec)
     assert reading.confidence < 0.8 and len(reading.unsure) == 2
+
+
+def test_a_fax_streak_through_an_empty_tick_box_is_not_a_tick():
+    import cv2
+
+    from ocr import crops
+    from ocr.read import TICKED_SHARE, _read_mark_field
+    from ocr.register import template_blank
+    from ocr.templates import load_template
+
+    template = load_template("kyuyo_hokoku")
+    blank = template_blank(template)
+    spec = template.field("fuyo_1_kubun")
+    x, y, w, h = spec.box
+    row = int(round(template.mm_to_px(y + h / 2)))
+    streaked = blank.copy()
+    for column in range(0, streaked.shape[1], 6):  # a dotted streak across the whole page
+        streaked[row:row + 2, column:column + 3] = 0
+    reading = _read_mark_field(streaked, blank, template, spec)
+    assert reading.value is False and reading.status == "accepted"
+    assert float(crops.cleaned_mark_ink(streaked, blank, template, spec.box)[0].mean()) < 0.01
+
+    ticked = streaked.copy()
+    left, top = int(template.mm_to_px(x + 1.0)), int(template.mm_to_px(y + 0.8))
+    right, bottom = int(template.mm_to_px(x + w - 1.0)), int(template.mm_to_px(y + h - 0.8))
+    cv2.line(ticked, (left, (top + bottom) // 2), ((left + right) // 2, bottom), 0, 2)
+    cv2.line(ticked, ((left + right) // 2, bottom), (right, top), 0, 2)
+    reading = _read_mark_field(ticked, blank, template, spec)
+    assert reading.value is True
+    assert float(crops.cleaned_mark_ink(ticked, blank, template, spec.box)[0].mean()) >= TICKED_SHARE
