@@ -25,12 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.memory import run_measured  # noqa: E402
 from benchmarks.scoring import Score, score_page  # noqa: E402
 from ocr.batch import read_files  # noqa: E402
+from ocr.templates import available_form_ids  # noqa: E402
 from samples.generate import generate_many  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--form", default="ido_todoke")
+    parser.add_argument("--form", default="ido_todoke", help="a form id, a comma list, or 'all'")
     parser.add_argument("--style", default="printed", help="printed, handwritten, or a comma list")
     parser.add_argument("--profile", default="office200", help="a scan profile, or a comma list")
     parser.add_argument("--count", type=int, default=20, help="forms per style and profile")
@@ -45,11 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     per_engine: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="taxintake-bench-") as scratch:
         group_paths: dict[str, list[Path]] = {}
-        for style in args.style.split(","):
-            for profile in args.profile.split(","):
-                folder = Path(scratch) / f"{style}_{profile}"
-                group_paths[f"{args.form}/{style}/{profile}"] = generate_many(
-                    args.form, count=args.count, style=style, profile=profile, seed=args.seed, out_dir=folder)
+        forms = available_form_ids() if args.form == "all" else args.form.split(",")
+        for form in forms:
+            for style in args.style.split(","):
+                for profile in args.profile.split(","):
+                    folder = Path(scratch) / f"{form}_{style}_{profile}"
+                    group_paths[f"{form}/{style}/{profile}"] = generate_many(
+                        form, count=args.count, style=style, profile=profile, seed=args.seed, out_dir=folder)
         for engine in engines:
             # Each engine reads in a fresh process (with its own worker pool) whose process tree is measured.
             group_runs, memory = run_measured(_read_groups, engine, group_paths, args.workers)
