@@ -132,11 +132,17 @@ def test_addresses_are_checked_against_the_postal_data(text, known, value, corre
 
 def test_generated_addresses_are_real_places():
     from ocr.addresses import check_address
-    from samples.addresses import real_address
+    from samples.addresses import at_a_real_place, real_place
+    from samples.population import _city_address
 
-    rng = random.Random(7)
-    for _ in range(20):
-        address = real_address(rng, Faker("ja_JP"))
+    faker = Faker("ja_JP")
+    faker.seed_instance(7)
+    for _ in range(10):
+        made_up = faker.address()
+        address = at_a_real_place(made_up)
         assert check_address(address.replace(" ", "")).known, address
-    chiba = real_address(random.Random(1), Faker("ja_JP"), prefecture="千葉県", city_prefix="千葉市中央区")
-    assert chiba.startswith("千葉県千葉市中央区")
+        numbers_on = made_up[next(i for i, ch in enumerate(made_up) if ch.isdigit()):]
+        assert address.endswith(numbers_on) and not made_up.startswith(address[:-len(numbers_on)])
+    assert real_place("x", prefecture="千葉県", city_prefix="千葉市中央区").startswith("千葉県千葉市中央区")
+    assert real_place("x") == real_place("x")  # the same hint, the same place
+    assert check_address(_city_address(random.Random(3), faker)).known
