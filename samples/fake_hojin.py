@@ -17,6 +17,7 @@ from faker import Faker
 from ocr.tax_rules import apportion, floor_to, kintowari, tax_at_rate
 from ocr.templates import load_template
 from ocr.wareki import date_to_wareki
+from samples.addresses import at_a_real_place
 from samples.fake_data import FormContent, _corrupt_digit, surname
 from samples.population import draw_corporation
 
@@ -44,7 +45,7 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
     bunkatsu = gokei >= 2 and rng.random() < 0.3
     shinai = rng.randint(1, gokei - 1) if bunkatsu else gokei
     if bunkatsu and rng.random() < 0.5:
-        shozaichi = faker.address()  # the head office elsewhere, a branch in the city
+        shozaichi = at_a_real_place(faker.address())  # the head office elsewhere, a branch in the city
     else:
         shozaichi = corporation.address
     phone = (f"043-{rng.randint(200, 299)}-{rng.randint(0, 9999):04d}" if rng.random() < 0.7

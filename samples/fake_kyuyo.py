@@ -21,6 +21,7 @@ from faker import Faker
 
 from ocr.tax_rules import floor_to, income_adjustment_cap, income_tax, kyuyo_shotoku
 from ocr.wareki import date_to_wareki
+from samples.addresses import at_a_real_place
 from samples.fake_data import (FormContent, _corrupt_digit, _random_date, _year_text, make_corporate_number,
                                make_my_number, surname)
 from samples.population import draw_person
@@ -300,7 +301,7 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
     else:
         t["shiharaisha_bango"] = make_corporate_number(rng)
         t["shiharaisha_shimei"] = faker.company()
-    t["shiharaisha_jusho"] = faker.address()
+    t["shiharaisha_jusho"] = at_a_real_place(faker.address())
     t["shiharaisha_denwa"] = _phone(rng) if rng.random() < 0.9 else None
 
     lines = _tekiyo_lines(tekiyo)
