@@ -45,7 +45,11 @@ def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value
     if kind in NUMERIC_KINDS:
         return _normalize_numeric(kind, text, spec)
     if kind == "kana":
-        return _normalize_kana(_without_preprinted(nfkc_keeping_variants(text), spec))
+        normalized = _normalize_kana(_without_preprinted(nfkc_keeping_variants(text), spec))
+        if spec is not None and spec.content == "organisation_name" and isinstance(normalized.value, str):
+            # A company's reading has no family/given split: a gap the recogniser saw is not a space.
+            normalized = Normalized(normalized.value.replace(" ", ""), normalized.problems)
+        return normalized
     if kind == "text":
         normalized = _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
         if spec is not None and spec.content == "bank_account" and normalized.value:

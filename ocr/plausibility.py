@@ -24,6 +24,7 @@ CHECKED_CONTENT = ("address", "person_name", "organisation_name")
 # A building's or a company's katakana name is a loanword, where イ-row kana take a small ャュョ (シャルム, ニュー); the
 # engine reads them large at 0.99. Official names that really keep them large (キヤノン) are rare enough to ask.
 _LARGE_YOON_IN_LOANWORD = re.compile("(?<=[キギシジチヂニヒビピミリ])[ヤユヨ]")
+_NUMBER_WITHOUT_GO = re.compile(r"丁目\d+番\d+$")
 
 
 def implausible_characters(text: str, content: str | None) -> list[str]:
@@ -40,6 +41,8 @@ def implausible_characters(text: str, content: str | None) -> list[str]:
     found += _KANJI_AMONG_KANA.findall(text)
     if content in ("address", "organisation_name"):
         found += _LARGE_YOON_IN_LOANWORD.findall(text)
+    if content == "address" and _NUMBER_WITHOUT_GO.search(text):
+        found.append("号")  # 「3丁目6番7」: the 号 after the last number is missing (dropped at the line's end)
     found += [ch for ch in text if not _in_cp932(ch)]
     return list(dict.fromkeys(found))
 

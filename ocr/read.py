@@ -340,11 +340,14 @@ def _restore_kana_separators(template: Template, readings: dict[str, FieldReadin
 
 
 def _flag_possible_variants(template: Template, readings: dict[str, FieldReading]) -> None:
-    """A person's name read with 高, 崎, 浜… may have been written 髙, 﨑, 濵…: the recogniser folds the register's
-    variants into their common forms at full score (髙木 → 高木 at 0.999), and a variant must be kept as written.
-    Only a person looking at the crop can tell, so such a name is not accepted on the engine's word."""
-    for name_field, _ in template.name_kana_pairs:
-        reading = readings.get(name_field)
+    """A name read with 高, 崎, 浜… may have been written 髙, 﨑, 濵…: the recogniser folds the register's variants
+    into their common forms at full score (髙木 → 高木 at 0.999), and a variant must be kept as written. Only a
+    person looking at the crop can tell, so such a name (a person's, or a company's: 髙島屋) is not accepted on the
+    engine's word."""
+    names = {name_field for name_field, _ in template.name_kana_pairs}
+    names |= {spec.name for spec in template.fields if spec.content in ("person_name", "organisation_name")}
+    for name in names:
+        reading = readings.get(name)
         if reading and isinstance(reading.value, str) and may_be_variant(reading.value):
             if "variant_possible" not in reading.reasons:
                 reading.reasons.append("variant_possible")

@@ -258,3 +258,11 @@ def test_empty_text_is_none_without_problem():
 def test_unknown_kind():
     with pytest.raises(ValueError):
         normalize("barcode", "123")
+
+
+def test_a_company_reading_has_no_family_given_space():
+    from ocr.templates import load_template
+
+    spec = load_template("hojin_shinkoku").field("hojin_mei_kana")
+    assert normalize("kana", "イシカワ ショウジ", spec).value == "イシカワショウジ"
+    assert normalize("kana", "イシカワ ショウジ").value == "イシカワ ショウジ"  # a person's keeps it

@@ -70,6 +70,8 @@ def test_a_value_that_only_repeats_another_is_not_vouched_for():
     ("千代田区一ツ橋2丁目3番", "address", []),
     ("大田区東神田26丁目24番3号シヤルム百村755", "address", ["ヤ"]),
     ("大田区東神田26丁目24番3号シャルム百村755", "address", []),
+    ("千葉市美浜区中瀬3丁目6番7", "address", ["号"]),  # the 号 dropped at the line's end
+    ("千葉市美浜区中瀬1234番地5", "address", []),
     ("山梨県南都留郡八ヶ岳", "address", []),
     ("スカイ工業株式会社", "organisation_name", []),
     ("ス力イ工業株式会社", "organisation_name", ["力"]),
