@@ -54,6 +54,9 @@ def normalize(kind: str, raw_text: str, spec: FieldSpec | None = None, era_value
         normalized = _normalize_text(_without_preprinted(nfkc_keeping_variants(text), spec))
         if spec is not None and spec.content == "bank_account" and normalized.value:
             normalized = Normalized(_account_spacing(normalized.value), normalized.problems)
+        if spec is not None and spec.content == "code" and isinstance(normalized.value, str):
+            # An employer's own number for the employee (受給者番号): a gap inside it is not part of it.
+            normalized = Normalized(normalized.value.replace(" ", ""), normalized.problems)
         if spec is not None and spec.content == "address" and normalized.value:
             # Spaces in an address are layout (「652番地9 ハイツ288」): kept, a value would depend on the gap's width.
             normalized = Normalized(address_ke(normalized.value.replace(" ", "")), normalized.problems)

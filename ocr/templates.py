@@ -48,7 +48,7 @@ class FieldSpec(BaseModel):
     era: str | None = Field(default=None, description="for date_wareki: an era printed on the form")
     required: bool = False
     validators: list[str] = Field(default_factory=list)
-    content: Literal["address", "person_name", "organisation_name", "bank_account", "terms"] | None = Field(
+    content: Literal["address", "person_name", "organisation_name", "bank_account", "code", "terms"] | None = Field(
         default=None, description="what a text field holds: sets which characters are plausible in it")
     vocabulary: list[str] | None = Field(
         default=None, description="for content 'terms': the words the field is written with on real forms")
