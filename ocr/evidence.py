@@ -28,10 +28,12 @@ Verdict = Literal["agree", "disagree", "unknown"]
 
 # Variant characters the dictionary does not know, read as their common form (for the reading only: the value
 # written is never changed here).
-READING_VARIANTS = str.maketrans({"髙": "高", "﨑": "崎", "濵": "浜", "德": "徳", "邊": "辺", "邉": "辺", "籠": "篭"})
-# The common forms a name register's variants fold into when read (髙 → 高 at 0.999): a name read with one of them
-# may have been written with the variant, which only a person looking at the crop can tell.
-VARIANT_PRONE = frozenset(READING_VARIANTS.values())
+READING_VARIANTS = str.maketrans({"髙": "高", "﨑": "崎", "嵜": "崎", "濵": "浜", "濱": "浜", "德": "徳", "邊": "辺",
+                                   "邉": "辺", "籠": "篭"})
+# A name register's variant families. The recogniser folds a variant into its common form (髙 → 高 at 0.999) or
+# into another member (濵 → 濱 at 0.99): a name read with any member may have been written with another, which only
+# a person looking at the crop can tell.
+VARIANT_PRONE = frozenset(READING_VARIANTS.values()) | frozenset("髙﨑嵜濵濱德邊邉籠")
 _VOICED = dict(zip("カキクケコサシスセソタチツテトハヒフヘホ", "ガギグゲゴザジズゼゾダヂヅデドバビブベボ"))
 _SEMI_VOICED = dict(zip("ハヒフヘホ", "パピプペポ"))
 # Generous bound on the search (a four-character name explores a few dozen states).
@@ -44,6 +46,8 @@ class NameKanaEvidence:
     given: Verdict
     family_split: int | None = None  # characters of the kanji name that the family kana covers, when it agrees
     separated: bool = True  # the kana has exactly one space, between family and given name
+    # The given kana stops inside a dictionary reading of the given name (修平, 「シュウヘ」): its end was cut off.
+    given_cut: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -70,8 +74,9 @@ def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
     family, given = parts
     for split in range(1, len(name)):
         if reads_as(name[:split], family):
-            given_verdict: Verdict = "agree" if reads_as(name[split:], given) else "unknown"
-            return NameKanaEvidence("agree", given_verdict, split)
+            if reads_as(name[split:], given):
+                return NameKanaEvidence("agree", "agree", split)
+            return NameKanaEvidence("agree", "unknown", split, given_cut=_reading_cut_short(name[split:], given))
     # The family kana is no reading of any beginning of the name. Only a dictionary that knows the characters
     # can say so: an unknown character (外字, a rare variant) leaves the question open.
     if all(_has_entries(ch) for ch in name):
@@ -137,6 +142,34 @@ def _match(kanji: str, kana: str) -> bool:
             return False
         for length, reading in _word_readings(kanji, i):
             for variant in _with_rendaku(reading) if i > 0 else (reading,):
+                if kana.startswith(variant, j):
+                    stack.append((i + length, j + len(variant)))
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _reading_cut_short(kanji: str, kana: str) -> bool:
+    """Whether `kana` is a dictionary reading of `kanji` with its end missing: it runs out inside a character's
+    reading, or before the last characters."""
+    if not kanji or not kana:
+        return False
+    stack, seen = [(0, 0)], set()
+    while stack and len(seen) <= MAX_STATES:
+        i, j = stack.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if j == len(kana):
+            if i < len(kanji):
+                return True
+            continue
+        if i == len(kanji):
+            continue
+        for length, reading in _word_readings(kanji, i):
+            for variant in _with_rendaku(reading) if i > 0 else (reading,):
+                rest = kana[j:]
+                if len(rest) < len(variant) and variant.startswith(rest):
+                    return True
                 if kana.startswith(variant, j):
                     stack.append((i + length, j + len(variant)))
     return False

@@ -184,8 +184,11 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
     found: list[tuple[str, str]] = []
     if kana.strip().count(" ") != 1:
         found.append((kana_field, "kana_separator_missing"))
-    if isinstance(name, str) and name.strip() and name_kana_evidence(name, kana).mismatch:
+    evidence = name_kana_evidence(name, kana) if isinstance(name, str) and name.strip() else None
+    if evidence is not None and evidence.mismatch:
         found += [(name_field, "name_kana_mismatch"), (kana_field, "name_kana_mismatch")]
+    if evidence is not None and evidence.given_cut:
+        found.append((kana_field, "kana_cut_short"))
     return found
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocr.evidence import name_kana_evidence, reads_as, separate_kana
+from ocr.evidence import may_be_variant, name_kana_evidence, reads_as, separate_kana
 from ocr.templates import Template, load_template
 from ocr.validate import name_kana_reasons, validate_cross_fields
 
@@ -129,3 +129,22 @@ def test_a_low_scored_kana_is_accepted_only_when_the_accepted_name_reads_as_it(k
     _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
     assert (readings["shotokusha_kana"].status == "accepted") is accepted
     assert readings["shotokusha_kana"].confidence == 0.93
+
+
+@pytest.mark.parametrize("name, kana, cut", [
+    ("遠藤修平", "エンドウ シュウヘ", True),  # stops inside 平's reading
+    ("橋本淳", "ハシモト ジュ", True),
+    ("近藤美香子", "コンドウ ミカ", True),  # stops before the last character
+    ("遠藤修平", "エンドウ シュウヘイ", False),
+    ("佐藤七夏", "サトウ ナナミ", False),  # a reading no dictionary holds is not a cut one
+])
+def test_a_kana_cut_short_is_told_from_a_reading_the_dictionary_does_not_know(name, kana, cut):
+    from ocr.validate import name_kana_reasons
+
+    assert name_kana_evidence(name, kana).given_cut is cut
+    assert (("kana", "kana_cut_short") in name_kana_reasons(name, kana, "name", "kana")) is cut
+
+
+def test_every_member_of_a_variant_family_is_variant_prone():
+    assert all(may_be_variant(name) for name in ("濱田太郎", "濵田太郎", "浜田太郎", "髙木", "宮嵜"))
+    assert not may_be_variant("佐藤太郎")
