@@ -93,6 +93,21 @@ def assert_each_form_read_and_entered_once(cluster: Cluster, pages: int) -> list
     return [*readers, *robots]
 
 
+def assert_one_robot_at_a_time(cluster: Cluster) -> None:
+    """The legacy system allows one session (the global concurrency limit): a robot claims only after the other's
+    last outcome."""
+    engine = make_engine(cluster.ledger_url)
+    with session_scope(engine, write=False) as session:
+        spans: dict[str, list] = {}
+        for move in session.scalars(select(Transition).where(Transition.to_state.in_(
+                [FormState.ENTERING, FormState.ENTERED])).order_by(Transition.at)):
+            spans.setdefault(move.actor, []).append(move.at)
+    engine.dispose()
+    periods = sorted((min(times), max(times)) for times in spans.values())
+    for (_, first_end), (second_start, _) in zip(periods, periods[1:]):
+        assert second_start >= first_end, f"two robots in the legacy system at once: {periods}"
+
+
 def test_two_workers_share_one_batch_and_every_form_is_read_and_entered_once(cluster):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -111,6 +126,7 @@ def test_two_workers_share_one_batch_and_every_form_is_read_and_entered_once(clu
         assert flow_run_states(runs) == ["COMPLETED"] * 3
     assert list(cluster.inbox.iterdir()) == []
     who = assert_each_form_read_and_entered_once(cluster, len(READY_SEEDS))
+    assert_one_robot_at_a_time(cluster)
     print("readers and robots:", who)
     logs = {worker.name: worker.log.read_text(errors="replace") for worker in workers}
     ran = {name for name, text in logs.items() if "submitted to infrastructure" in text}
