@@ -6,7 +6,9 @@
 The pages (one scan file per page, printed, the forms in turn) are generated first and are not timed. The clock
 runs from the flow's start (the files in the inbox) to its end (every page in the ledger, the inbox empty):
 archive by sha256, queue, read on every core, record. A local Prefect server is started and warmed before the clock
-starts. With --json the last line is one JSON object; `pages_per_second` is pages recorded / that wall time.
+starts. With --json the last line is one JSON object; `pages_per_second` is pages recorded / that wall time;
+`cpu_seconds_per_page` (this process and its reader processes) bounds what an idle machine of the same cores could
+do, which matters on a shared machine (`load_average_1min`).
 
 Seeds from 910000 up are kept apart from anything calibration or tests use.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -73,22 +76,35 @@ def main(argv: list[str] | None = None) -> int:
 
         warm_up()  # the local Prefect server starts here, off the clock
         ledger_url = args.ledger_url or f"sqlite:///{scratch / 'ledger.sqlite3'}"
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         outcome = intake(inbox=str(inbox), archive_root=str(scratch / "archive"), ledger_url=ledger_url,
                          label="throughput")
         seconds = time.perf_counter() - started
+        cpu_seconds = _cpu_seconds() - cpu_before
         left_in_inbox = len(list(inbox.iterdir()))
 
     figures = {"pages": args.count, "pages_recorded": outcome.pages_recorded, "files_failed": outcome.files_failed,
                "seconds": round(seconds, 2), "pages_per_second": round(outcome.pages_recorded / seconds, 3),
                "read_pages_per_second": round(outcome.pages_per_second, 3), "left_in_inbox": left_in_inbox,
+               "cpu_seconds_per_page": round(cpu_seconds / max(outcome.pages_recorded, 1), 3),
+               "load_average_1min": round(os.getloadavg()[0], 2),
                "cpu_count": os.cpu_count(), "profile": args.profile, "forms": args.forms}
     print(f"{outcome.pages_recorded} pages from inbox to ledger in {seconds:.1f} s: "
           f"{figures['pages_per_second']:.2f} pages/s on {os.cpu_count()} cores "
-          f"(reading alone {figures['read_pages_per_second']:.2f} pages/s)")
+          f"(reading alone {figures['read_pages_per_second']:.2f} pages/s; "
+          f"{figures['cpu_seconds_per_page']:.2f} CPU-seconds per page, so at most "
+          f"{(os.cpu_count() or 1) / max(figures['cpu_seconds_per_page'], 1e-9):.2f} pages/s on an idle machine; "
+          f"load average {figures['load_average_1min']})")
     if args.json:
         print(json.dumps(figures))
     return 0 if outcome.pages_recorded == args.count and left_in_inbox == 0 else 1
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the reader processes, once their pool is shut)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
 def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = None, workers: int | None = None,
                results_dir: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
                reader: str | None = None) -> ReadOutcome:
-    """Read queued files until none is left: claim one per free core, record each file as soon as it is read."""
+    """Read queued files until none is left: claim files as cores come free, record each one as soon as it is read."""
     reader = reader or reader_id()
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
@@ -104,8 +104,10 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
     pending: dict[Future[list[ReadResult]], IntakeFile] = {}
     touched_batches: set[int] = set()
     with ReaderPool(workers) as pool:
+        # One file waiting behind each one being read, so a reader never idles while the last result is recorded.
+        depth = pool.workers * 2 if pool.workers > 1 else 1
         while True:
-            free = pool.workers - len(pending)
+            free = depth - len(pending)
             if free > 0:
                 with session_scope(engine) as session:
                     claimed = intake_queue.claim_files(session, reader, free, batch_id)
