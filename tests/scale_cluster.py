@@ -97,6 +97,14 @@ class Cluster:
         finally:
             engine.dispose()
 
+    def form_ids(self, state: str) -> set[int]:
+        engine = make_engine(self.ledger_url)
+        try:
+            with session_scope(engine, write=False) as session:
+                return set(session.scalars(select(Form.id).where(Form.state == state)))
+        finally:
+            engine.dispose()
+
     def legacy_records(self) -> list[sqlite3.Row]:
         if not self.legacy_db.exists():
             return []

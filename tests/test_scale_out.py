@@ -17,7 +17,8 @@ from tests.test_flows_intake import scan_into
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-# Printed 異動届 whose every field reads with confidence (READY), so that each one goes on to be entered.
+# Printed 異動届 whose every field reads with confidence (READY), so that each one goes on to be entered. Should
+# the reader come to flag one of them, the tests still hold for the others (at least two must be READY).
 READY_SEEDS = [7301, 7303, 7304, 7307]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -69,8 +70,9 @@ def drop_scans(cluster: Cluster, seeds: list[int]) -> None:
         shutil.move(scan, cluster.inbox / scan.name)
 
 
-def assert_each_form_read_and_entered_once(cluster: Cluster, pages: int) -> list[str]:
-    """Every page is one form, ENTERED once, with one record in legacy_sim; returns who read and who entered."""
+def assert_each_form_read_and_entered_once(cluster: Cluster, pages: int, ready: set[int]) -> list[str]:
+    """Every page is one form, read into the ledger once; each form that was READY is ENTERED once, with one record
+    in legacy_sim, and the others were never claimed; returns who read and who entered."""
     engine = make_engine(cluster.ledger_url)
     with session_scope(engine, write=False) as session:
         forms = session.scalars(select(Form)).all()
@@ -79,18 +81,29 @@ def assert_each_form_read_and_entered_once(cluster: Cluster, pages: int) -> list
         moves = Counter((t.form_pk, t.to_state) for t in session.scalars(select(Transition)))
         for form in forms:
             assert moves[(form.id, FormState.READ)] == 1, f"form {form.id} read into the ledger twice"
-            assert moves[(form.id, FormState.ENTERED)] == 1, f"form {form.id} is {form.state}"
-            assert form.state == FormState.ENTERED
+            if form.id in ready:
+                assert moves[(form.id, FormState.ENTERED)] == 1, f"form {form.id} is {form.state}"
+                assert form.state == FormState.ENTERED
+            else:
+                assert moves[(form.id, FormState.ENTERING)] == 0 and form.state == FormState.NEEDS_REVIEW
         readers = sorted({row.read_by for row in session.scalars(select(IntakeFile))})
         robots = sorted({t.actor for t in session.scalars(select(Transition).where(
             Transition.to_state == FormState.ENTERED))})
-        receipts = sorted(form.entry_receipt for form in forms)
+        receipts = sorted(form.entry_receipt for form in forms if form.id in ready)
     engine.dispose()
     records = cluster.legacy_records()
-    assert len(records) == pages, "legacy_sim must hold exactly one record per form"
+    assert len(records) == len(ready), "legacy_sim must hold exactly one record per entered form"
     assert sorted(r["uketsuke_no"] for r in records) == receipts
-    assert len({(r["shitei_no"], r["kojin_no"], r["ido_ymd"]) for r in records}) == pages
+    assert len({(r["shitei_no"], r["kojin_no"], r["ido_ymd"]) for r in records}) == len(ready)
     return [*readers, *robots]
+
+
+def ready_after_reading(cluster: Cluster, pages: int) -> set[int]:
+    """The forms READY once the batch is read; the rest must be waiting for people, and enough must be READY."""
+    ready = cluster.form_ids("READY")
+    assert len(ready) >= 2 and sum(cluster.form_states().values()) == pages, cluster.form_states()
+    assert set(cluster.form_states()) <= {"READY", "NEEDS_REVIEW"}, cluster.form_states()
+    return ready
 
 
 def assert_one_robot_at_a_time(cluster: Cluster) -> None:
@@ -117,15 +130,14 @@ def test_two_workers_share_one_batch_and_every_form_is_read_and_entered_once(clu
     with temporary_settings(updates={PREFECT_API_URL: cluster.api_url}):
         runs = [run_deployment_now("watch/taxintake", {"settle_seconds": 0.5, "helpers": 1})]
         wait_until(lambda: cluster.queue_states() == {"READ": len(READY_SEEDS)}, 150, "the batch read", cluster)
-        assert cluster.form_states() == {"READY": len(READY_SEEDS)}
+        ready = ready_after_reading(cluster, len(READY_SEEDS))
         # Two entry runs at once, one per worker: the ledger's row locks split the forms between them.
         runs += [run_deployment_now("enter-ready/taxintake", {"limit": 2}) for _ in range(2)]
-        wait_until(lambda: cluster.form_states() == {"ENTERED": len(READY_SEEDS)}, 300, "every form entered",
-                   cluster)
+        wait_until(lambda: cluster.form_ids("ENTERED") == ready, 300, "every READY form entered", cluster)
         wait_until(lambda: set(flow_run_states(runs)) <= TERMINAL, 120, "the flow runs to end", cluster)
         assert flow_run_states(runs) == ["COMPLETED"] * 3
     assert list(cluster.inbox.iterdir()) == []
-    who = assert_each_form_read_and_entered_once(cluster, len(READY_SEEDS))
+    who = assert_each_form_read_and_entered_once(cluster, len(READY_SEEDS), ready)
     assert_one_robot_at_a_time(cluster)
     print("readers and robots:", who)
     logs = {worker.name: worker.log.read_text(errors="replace") for worker in workers}
@@ -154,7 +166,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_nothing_and_repeats_nothi
         run_deployment_now("read-queue/taxintake", {"stale_after_s": 1})
         wait_until(lambda: cluster.queue_states() == {"READ": len(seeds)}, 300, "the rest of the batch read",
                    cluster)
-        assert cluster.form_states() == {"READY": len(seeds)}
+        ready = ready_after_reading(cluster, len(seeds))
 
         run_deployment_now("enter-ready/taxintake", {"limit": 10})
         wait_until(lambda: cluster.form_states().get("ENTERED", 0) >= 1, 300, "the first form entered", cluster,
@@ -163,6 +175,6 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_nothing_and_repeats_nothi
         assert len(cluster.legacy_records()) >= 1
         cluster.start_worker("w1")
         last = run_deployment_now("enter-ready/taxintake", {"limit": 10, "stale_after_s": 1})
-        wait_until(lambda: flow_run_states([last]) == ["COMPLETED"]
-                   and cluster.form_states() == {"ENTERED": len(seeds)}, 300, "every form entered", cluster)
-    assert_each_form_read_and_entered_once(cluster, len(seeds))
+        wait_until(lambda: flow_run_states([last]) == ["COMPLETED"] and cluster.form_ids("ENTERED") == ready, 300,
+                   "every READY form entered", cluster)
+    assert_each_form_read_and_entered_once(cluster, len(seeds), ready)
