@@ -84,3 +84,23 @@ def verify_audit(session: Session) -> list[AuditProblem]:
         expected_prev = entry.row_hash
         previous_id = entry.id
     return problems
+
+
+def forms_with_unaudited_transitions(session: Session) -> list[int]:
+    """Forms with more transition rows than state-change audit rows: a state change the trail lost (a removed last
+    row, which the chain alone cannot see) or one written around `transition()`."""
+    from sqlalchemy import func
+
+    from ledger.models import Transition
+
+    transitions = dict(session.execute(select(Transition.form_pk, func.count()).group_by(Transition.form_pk)).all())
+    audited: dict[int, int] = {}
+    for subject in session.scalars(select(AuditEntry.subject).where(AuditEntry.action == "state_change")):
+        if subject.startswith("form:") and subject[5:].isdigit():
+            audited[int(subject[5:])] = audited.get(int(subject[5:]), 0) + 1
+    return sorted(form_pk for form_pk, count in transitions.items() if audited.get(form_pk, 0) < count)
+
+
+def audit_head(session: Session) -> AuditEntry | None:
+    """The last row: keep its id and hash somewhere else to detect rows cut from the end later."""
+    return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one_or_none()

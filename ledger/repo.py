@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from ledger.db import BEGIN_IMMEDIATE, is_sqlite
 from ledger.models import Batch, FieldValue, Form, ScanFile, Transition
 from ledger.privacy import mask_personal_numbers
-from ledger.states import FormState, IllegalTransition, check_transition, transition, utc_now
+from ledger.states import (FormState, IllegalTransition, audit_state_change, check_transition, transition,
+                           utc_now)
 from ledger.summary import BatchSummary, batch_summary
 from ledger.values import FieldValueType, decode_value, encode_value, idempotency_key
 from ocr.result import FieldReading, ReadResult
@@ -225,6 +226,7 @@ def claim_ready_forms(session: Session, robot_id: str, limit: int,
             claimed.append(form_pk)
             session.add(Transition(form_pk=form_pk, from_state=FormState.READY, to_state=FormState.ENTERING,
                                    actor=robot_id, at=now))
+            audit_state_change(session, form_pk, FormState.READY, FormState.ENTERING, actor=robot_id)
     session.flush()
     if not claimed:
         return []

@@ -57,7 +57,8 @@ def check_transition(from_state: FormState | None, to_state: FormState) -> None:
 
 def transition(session: Session, form: Form, to_state: FormState, *, actor: str,
                reason: str | None = None) -> Form:
-    """Move `form` to `to_state`, writing the audit row (actor, UTC time, masked reason).
+    """Move `form` to `to_state`, writing its transition row and its hash-chained audit row (actor, UTC time,
+    before/after state, reason with 個人番号 masked).
 
     Entering ENTERING records `actor` as the claimer; leaving it clears the claim.
     """
@@ -82,4 +83,15 @@ def transition(session: Session, form: Form, to_state: FormState, *, actor: str,
         session.flush()
     session.add(Transition(form_pk=form.id, from_state=from_state, to_state=to_state, actor=actor, at=now,
                            reason=safe_reason))
+    audit_state_change(session, form.id, from_state, to_state, actor=actor, reason=safe_reason)
     return form
+
+
+def audit_state_change(session: Session, form_pk: int, from_state: FormState | None, to_state: FormState, *,
+                       actor: str, reason: str | None = None) -> None:
+    """The hash-chained audit row for one state change (`transition` writes it; so must any bulk move)."""
+    from ledger.audit import append_audit
+
+    append_audit(session, actor=actor, action="state_change", subject=f"form:{form_pk}",
+                 before={"state": from_state.value if from_state is not None else None},
+                 after={"state": FormState(to_state).value, "reason": mask_personal_numbers(reason)})

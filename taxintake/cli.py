@@ -20,6 +20,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("taxintake.commands.serve", "start the local Prefect server and serve the deployments "
                                           "(watch, enter every 5 min, nightly 02:00 JST)"),
     "deploy": ("taxintake.commands.deploy", "register the deployments on a work pool (several machines)"),
+    "audit": ("taxintake.commands.audit", "verify the hash-chained audit trail (audit verify)"),
+    "retention": ("taxintake.commands.retention", "delete page images and crops older than N days, keeping audit rows"),
 }
 
 
