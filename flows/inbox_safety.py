@@ -27,8 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The folders whose files are code or settings we load: a data folder may be neither inside one nor hold one.
 CODE_FOLDERS = ("ocr", "ledger", "flows", "robots", "review", "legacy_sim", "samples", "taxintake", "benchmarks",
                 "form_templates", "tests")
-# A scanner still writing a file keeps changing its size or time; a file this fresh waits for the next run.
-DEFAULT_SETTLE_SECONDS = 2.0
+# A scanner still writing a file keeps changing its size or time: one wait this long shows it.
+DEFAULT_SETTLE_SECONDS = 1.0
 
 
 class UnsafeLayout(Exception):
@@ -152,16 +152,6 @@ def inbox_candidate_problem(path: str | os.PathLike[str], inbox: str | os.PathLi
     return None
 
 
-def is_settling(path: str | os.PathLike[str], settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-                now: float | None = None) -> bool:
-    """True while the file was changed in the last `settle_seconds` (a scanner or a copy may still be writing)."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return ((now if now is not None else time.time()) - info.st_mtime) < settle_seconds
-
-
 def open_inbox_file(path: str | os.PathLike[str], inbox: str | os.PathLike[str]) -> BinaryIO:
     """Open a scan for reading after checking it again, on the descriptor itself.
 
@@ -248,13 +238,12 @@ def list_inbox(inbox: str | os.PathLike[str], settle_seconds: float = DEFAULT_SE
                ) -> tuple[list[Path], list[tuple[Path, str]], list[Path]]:
     """(files to read, (entry, why refused) pairs, files still being written), each in a stable order.
 
-    Walks without following symlinked folders; a symlinked folder is itself refused. Every entry of any kind is
-    accounted for in one of the three lists, except hidden and temporary files.
+    Walks without following symlinked folders; a symlinked folder is itself refused. A file whose size or time
+    changes while we wait `settle_seconds` is still being written and waits for the next run. Every entry of any
+    kind is accounted for in one of the three lists, except hidden and temporary files.
     """
     accepted: list[Path] = []
     refused: list[tuple[Path, str]] = []
-    settling: list[Path] = []
-    now = time.time()
     for folder, dir_names, file_names in os.walk(inbox, followlinks=False):
         dir_names.sort()
         for dir_name in list(dir_names):
@@ -270,8 +259,53 @@ def list_inbox(inbox: str | os.PathLike[str], settle_seconds: float = DEFAULT_SE
             problem = inbox_candidate_problem(path, inbox)
             if problem:
                 refused.append((path, problem))
-            elif is_settling(path, settle_seconds, now):
-                settling.append(path)
             else:
                 accepted.append(path)
-    return accepted, refused, settling
+    changing = still_changing(accepted, settle_seconds)
+    return [p for p in accepted if p not in changing], refused, [p for p in accepted if p in changing]
+
+
+def _snapshot(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def still_changing(paths: Iterable[Path], wait_seconds: float) -> set[Path]:
+    """The files whose inode, size or time moved during one wait of `wait_seconds` (one wait for all of them)."""
+    paths = list(paths)
+    if wait_seconds <= 0 or not paths:
+        return set()
+    before = {path: _snapshot(path) for path in paths}
+    time.sleep(wait_seconds)
+    return {path for path in paths if _snapshot(path) != before[path]}
+
+
+def display_name(name: str) -> str:
+    """A clerk's file name as we may show, log or store it: every 12-digit run (a 個人番号?) masked."""
+    from ledger.privacy import mask_personal_numbers
+
+    return mask_personal_numbers(name) or ""
+
+
+def set_aside(path: Path, folder: Path) -> Path | None:
+    """Move a refused entry (a link, a FIFO, a device) out of the inbox without opening or following it.
+
+    rename() moves the entry itself, so the original is kept exactly as it came; None when it cannot be moved
+    (another disk), and then it stays where it is.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "._- " else "_" for c in display_name(path.name).replace("*", "x"))
+    target = folder / f"{stamp}_{safe}"[:200]
+    counter = 1
+    while os.path.lexists(target):
+        counter += 1
+        target = folder / f"{stamp}_{counter}_{safe}"[:200]
+    try:
+        os.rename(path, target)
+    except OSError:
+        return None
+    return target

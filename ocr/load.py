@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps
 
 PdfRenderer = Literal["pdf2image", "pypdfium2"]
 
@@ -48,6 +50,12 @@ def iter_pages(path: Path, pdf_renderer: PdfRenderer | None = None) -> Iterator[
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"対応していない形式です（{suffix or '拡張子なし'}）/ unsupported file type")
+    try:
+        empty = path.stat().st_size == 0
+    except OSError as exc:
+        raise LoadError(f"ファイルを開けません / cannot open the file: {type(exc).__name__}") from exc
+    if empty:
+        raise LoadError("ファイルが空です（0バイト）/ the file is empty (0 bytes)")
     if suffix == ".pdf":
         yield from _iter_pdf(path, pdf_renderer or default_pdf_renderer())
     else:
@@ -57,19 +65,45 @@ def iter_pages(path: Path, pdf_renderer: PdfRenderer | None = None) -> Iterator[
 def _iter_image(path: Path) -> Iterator[LoadedPage | LoadError]:
     Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
     try:
-        image = Image.open(path)
+        with warnings.catch_warnings():  # past the limit is refused below, page by page, before decoding
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
     except Image.DecompressionBombError as exc:
         raise LoadError("画像が大きすぎます / image too large to be a scanned page") from exc
     except Exception as exc:  # PIL raises many types for broken files
         raise LoadError(f"画像を開けません（破損の可能性）/ cannot open image: {type(exc).__name__}") from exc
     with image:
-        for index, frame in enumerate(ImageSequence.Iterator(image), start=1):
+        try:
+            frame_count = int(getattr(image, "n_frames", 1))
+        except Exception:  # a broken chain of TIFF pages: read what can be reached one by one
+            frame_count = None
+        index = 0
+        while frame_count is None or index < frame_count:
+            index += 1
             try:
-                yield _to_page(str(path.name), index, frame)
+                image.seek(index - 1)
+            except EOFError:
+                if frame_count is None:
+                    break
+                yield LoadError(f"{index}ページ目が見つかりません（破損の可能性）/ page {index} missing")
+                continue
+            except Exception as exc:
+                yield LoadError(f"{index}ページ目: {_image_reason(exc)}")
+                if frame_count is None:
+                    break
+                continue
+            try:
+                yield _to_page(str(path.name), index, image)
             except LoadError as exc:
                 yield LoadError(f"{index}ページ目: {exc}")
             except Exception as exc:
-                yield LoadError(f"{index}ページ目を読めません（破損の可能性）/ page {index} unreadable: {type(exc).__name__}")
+                yield LoadError(f"{index}ページ目: {_image_reason(exc)}")
+
+
+def _image_reason(exc: Exception) -> str:
+    if "truncated" in str(exc).lower():
+        return "画像が途中で切れています（転送が途中で止まった可能性）/ the image is truncated"
+    return f"画像を読めません（破損の可能性）/ the image data is damaged: {type(exc).__name__}"
 
 
 def _to_page(source: str, page_number: int, frame: Image.Image) -> LoadedPage:
@@ -116,7 +150,7 @@ def _iter_pdf_poppler(path: Path) -> Iterator[LoadedPage | LoadError]:
     except PDFInfoNotInstalledError as exc:
         raise LoadError("poppler-utils がありません: make setup を実行してください / poppler-utils missing") from exc
     except (PDFPageCountError, PDFSyntaxError) as exc:
-        raise LoadError(_pdf_reason(str(exc))) from exc
+        raise LoadError(_pdf_reason(path, str(exc))) from exc
     page_count = int(info.get("Pages", 0))
     if page_count == 0:
         raise LoadError("PDFにページがありません / the PDF has no pages")
@@ -138,7 +172,7 @@ def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
     try:
         document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        raise LoadError(_pdf_reason(str(exc))) from exc
+        raise LoadError(_pdf_reason(path, str(exc))) from exc
     try:
         if len(document) == 0:
             raise LoadError("PDFにページがありません / the PDF has no pages")
@@ -147,6 +181,11 @@ def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
             try:
                 page = document[index]
                 try:
+                    width_pt, height_pt = page.get_size()
+                    if width_pt * scale * height_pt * scale > MAX_PAGE_PIXELS:
+                        yield LoadError(f"{index + 1}ページ目: 用紙が大きすぎます（{width_pt / 72 * 25.4:.0f}×"
+                                        f"{height_pt / 72 * 25.4:.0f} mm）/ page {index + 1} is far larger than a form")
+                        continue
                     bitmap = page.render(scale=scale, grayscale=True)
                     pixels = np.array(bitmap.to_pil().convert("L"))
                     bitmap.close()
@@ -159,13 +198,37 @@ def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
             except Exception as exc:
                 yield LoadError(f"{index + 1}ページ目を描画できません / page {index + 1} cannot be rendered: {type(exc).__name__}")
                 continue
+            if min(pixels.shape) < MIN_PAGE_SIDE:
+                yield LoadError(f"{index + 1}ページ目: 用紙が小さすぎます（{pixels.shape[1]}×{pixels.shape[0]}）/ "
+                                f"page {index + 1} too small to be a form")
+                continue
             yield _square_pixels(path.name, index + 1, pixels, (PDF_DPI, PDF_DPI))
     finally:
         document.close()
 
 
-def _pdf_reason(message: str) -> str:
-    lowered = message.lower()
-    if "password" in lowered or "encrypt" in lowered:
+def _pdf_reason(path: Path, message: str) -> str:
+    """Why a PDF did not open, from the file itself first: PDFium's last error can be left over from an earlier
+    document (a page-less PDF fails with "Success", or with the password error of the PDF opened before it)."""
+    head, tail = _ends_of(path)
+    if not head.lstrip().startswith(b"%PDF"):
+        return "PDFが壊れているか、PDFではありません / the PDF is damaged or not a PDF"
+    if b"/Encrypt" in tail or b"/Encrypt" in head:
         return "PDFにパスワードが掛かっています / the PDF is encrypted"
-    return "PDFが壊れているか、PDFではありません / the PDF is damaged or not a PDF"
+    if re.search(rb"/Count\s+0\b", head + tail) and not re.search(rb"/Count\s+[1-9]", head + tail):
+        return "PDFにページがありません / the PDF has no pages"
+    if "password" in message.lower():
+        return "PDFにパスワードが掛かっています / the PDF is encrypted"
+    return "PDFが壊れているか、途中で切れています / the PDF is damaged or truncated"
+
+
+def _ends_of(path: Path, size: int = 1 << 16) -> tuple[bytes, bytes]:
+    """The first and last `size` bytes (where PDF header and trailer live), never the whole file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(size)
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            return head, handle.read(size)
+    except OSError:
+        return b"", b""

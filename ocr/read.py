@@ -53,9 +53,18 @@ def read_path(path: Path, recognizer: Recognizer, *, form_ids: list[str] | None 
             if isinstance(page, LoadError):
                 yield ReadResult(source=path.name, page=number, form_id=None, seconds=0.0, error=str(page))
             else:
-                yield read_page(page, recognizer, form_ids=form_ids)
+                yield _read_page_or_reason(page, recognizer, form_ids)
     except LoadError as exc:
         yield ReadResult(source=path.name, page=1, form_id=None, seconds=0.0, error=str(exc))
+
+
+def _read_page_or_reason(page: LoadedPage, recognizer: Recognizer, form_ids: list[str] | None) -> ReadResult:
+    """One page's failure stays that page's: the file's other pages are still read."""
+    try:
+        return read_page(page, recognizer, form_ids=form_ids)
+    except Exception as exc:  # noqa: BLE001 - any step may meet a page it was not built for
+        return ReadResult(source=page.source, page=page.page_number, form_id=None, seconds=0.0,
+                          error=f"このページを読めません（予期しない内容）/ page could not be read: {type(exc).__name__}")
 
 
 def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] | None = None) -> ReadResult:

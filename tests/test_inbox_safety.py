@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from flows.inbox_safety import (REPO_ROOT, UnsafeInboxFile, UnsafeLayout, assert_safe_layout,
                                 inbox_candidate_problem, layout_problems, list_inbox, open_inbox_file,
-                                safe_output_path, write_file_inside)
+                                safe_output_path, set_aside, write_file_inside)
 
 
 @pytest.fixture
@@ -190,17 +192,38 @@ def test_list_inbox_accounts_for_every_entry(folders, tmp_path: Path) -> None:
     (outside / "c.pdf").write_bytes(b"c")
     (inbox / "linked_folder").symlink_to(outside, target_is_directory=True)
     (inbox / ".scanner-tmp").write_bytes(b"partial")
-    fresh = inbox / "still_writing.pdf"
-    fresh.write_bytes(b"half")
-    old = 1_000_000_000
-    for path in (inbox / "a.pdf", inbox / "sub" / "b 申告書.png"):
-        os.utime(path, (old, old))
+    growing = inbox / "still_writing.pdf"
+    growing.write_bytes(b"half")
 
-    accepted, refused, settling = list_inbox(inbox, settle_seconds=60)
+    def keep_writing() -> None:
+        with growing.open("ab") as handle:
+            for _ in range(40):
+                handle.write(b"more")
+                handle.flush()
+                time.sleep(0.01)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        accepted, refused, settling = list_inbox(inbox, settle_seconds=0.3)
+    finally:
+        writer.join()
     assert accepted == [inbox / "a.pdf", inbox / "sub" / "b 申告書.png"]
     assert sorted(p.name for p, _ in refused) == ["link.pdf", "linked_folder", "pipe.tif"]
     assert all(reason for _, reason in refused)
-    assert settling == [fresh]
+    assert settling == [growing]
+
+
+def test_a_refused_entry_is_set_aside_without_being_followed(folders, tmp_path: Path) -> None:
+    inbox, archive, _ = folders
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"secret")
+    link = inbox / "123456789018 申告.pdf"
+    link.symlink_to(secret)
+    kept = set_aside(link, archive / "refused")
+    assert kept is not None and kept.is_symlink() and not os.path.lexists(link)
+    assert "123456789018" not in kept.name and "9018" in kept.name
+    assert secret.read_bytes() == b"secret"
 
 
 def test_writing_stays_a_regular_file_inside_the_folder(folders, tmp_path: Path) -> None:
