@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +18,12 @@ from prefect import flow, get_run_logger, task
 
 from flows import inbox as inbox_rules
 from flows import progress
-from flows.archive import ArchivedScan, archive_scan
-from flows.inbox_safety import UnsafeInboxFile, assert_safe_layout
+from flows.archive import ArchivedScan, FileStillChanging, Fingerprint, archive_scan, remove_if_unchanged
+from flows.inbox_safety import (DEFAULT_SETTLE_SECONDS, UnsafeInboxFile, assert_safe_layout, display_name,
+                                still_changing, write_file_inside)
+from flows.inbox_take import Refusal, refuse, refuse_at_the_door
 from ledger import intake_queue, repo
+from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
 from ledger.models import IntakeFile
 from ledger.privacy import mask_personal_numbers
@@ -38,6 +41,10 @@ class QueuedDrop:
     files_queued: int
     files_already_known: int
     inbox_paths: list[str]
+    fingerprints: list[Fingerprint | None] = field(default_factory=list)  # each inbox file as it was archived
+    refused: list[Refusal] = field(default_factory=list)  # swapped since listed: set aside, reason audited
+    waiting: list[str] = field(default_factory=list)  # masked names of files still being written
+    duplicates: int = 0  # second copies of a content (in this drop or before): audited, read once
 
 
 @dataclass
@@ -57,6 +64,9 @@ class IntakeOutcome:
     pages_recorded: int
     files_failed: int = 0
     pages_per_second: float = 0.0
+    files_refused: int = 0  # links, FIFOs, devices, other types: set aside unopened, the reason in the audit trail
+    files_waiting: int = 0  # still being written: left in the inbox for the next run
+    files_duplicate: int = 0  # the same content as a file taken before: audited, read once
 
 
 def reader_id() -> str:
@@ -69,6 +79,8 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
                       label: str) -> QueuedDrop:
     """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits."""
     archived: list[tuple[str, ArchivedScan]] = []
+    refused: list[Refusal] = []
+    waiting: list[str] = []
     for name in files:
         path = Path(name)
         # Asked again just before opening, and once more on the opened descriptor: the entry may have been swapped.
@@ -76,16 +88,36 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
             continue
         try:
             archived.append((name, archive_scan(path, Path(archive_root), Path(inbox) if inbox else None)))
+        except FileStillChanging:
+            waiting.append(display_name(path.name))
         except UnsafeInboxFile as refusal:
-            get_run_logger().warning("%s: %s", mask_personal_numbers(path.name), refusal)
+            refused.append(refuse(path, str(refusal), Path(archive_root)))
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         batch = repo.create_batch(session, label=label, source=inbox)
         queued = [intake_queue.enqueue_file(session, batch.id, scan.original_name, scan.relative_path, scan.sha256)
                   for _, scan in archived]
         batch_id = batch.id
+        _audit_the_door(session, batch_id, refused, [(scan, q) for (_, scan), q in zip(archived, queued)])
     created = sum(q.created for q in queued)
-    return QueuedDrop(batch_id, len(archived), created, len(queued) - created, [name for name, _ in archived])
+    return QueuedDrop(batch_id, len(archived), created, len(queued) - created, [name for name, _ in archived],
+                      [scan.fingerprint for _, scan in archived], refused, waiting, len(queued) - created)
+
+
+def _audit_the_door(session, batch_id: int, refused: list[Refusal],
+                    queued: list[tuple[ArchivedScan, intake_queue.Enqueued]]) -> None:
+    """An audit row for each entry that did not go in as new content: refused, or a second copy."""
+    for refusal in refused:
+        append_audit(session, actor="system", action="inbox_refused", subject=f"batch:{batch_id}",
+                     after={"name": refusal.name, "reason": refusal.reason, "kept_as": refusal.kept_as})
+    for scan, entry in queued:
+        if entry.created:
+            continue
+        first = session.get(IntakeFile, entry.intake_file_id)
+        append_audit(session, actor="system", action="inbox_duplicate", subject=f"batch:{batch_id}",
+                     after={"name": scan.original_name, "same_as": first.original_name if first else None,
+                            "reason": "同じ内容のファイルを既に受け付けています（1回だけ読みます）/ "
+                                      "the same content as a file already taken: read once"})
 
 
 def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = None, workers: int | None = None,
@@ -154,9 +186,10 @@ def _finish_batches(engine, batch_ids: set[int]) -> None:
 
 
 def _write_results(results_dir: Path, results: list[ReadResult]) -> None:
-    results_dir.mkdir(parents=True, exist_ok=True)
+    """Copies for people to look at, so 個人番号 masked (the ledger holds the values); regular files only."""
     for result in results:
-        (results_dir / result.output_name()).write_text(result.model_dump_json(indent=1), encoding="utf-8")
+        write_file_inside(results_dir, result.output_name().replace("*", "x"),
+                          (mask_personal_numbers(result.model_dump_json(indent=1)) or "").encode("utf-8"))
 
 
 @flow(name="read-queue", log_prints=False)
@@ -180,10 +213,13 @@ def read_queued(ledger_url: str | None = None, archive_root: str | None = None, 
 def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url: str | None = None,
            label: str = "intake", results_dir: str | None = None, remove_from_inbox: bool = True,
            files: list[str] | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
-           helpers: int = 0) -> IntakeOutcome:
+           helpers: int = 0, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> IntakeOutcome:
     """Take `files` (default: every complete scan in `inbox`) as one batch and read everything queued.
 
     `helpers`: extra `read-queue` runs to start on the work pool (other machines join the reading).
+    `settle_seconds`: without `files`, one wait this long shows which scans are still being written; they stay for
+    the next run. Entries of the inbox that will never be read (links, FIFOs, devices, other file types) are set
+    aside unopened into the archive's `refused/` folder, each with its reason in the audit trail.
     """
     from taxintake.config import load_settings
 
@@ -193,16 +229,34 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
     archive_root = archive_root or str(settings.archive)
     engine = make_engine(ledger_url)
     init_db(engine)
+    waiting: list[str] = []
     if files is None:
         inbox_path = Path(inbox) if inbox else settings.inbox
-        files = [str(p) for p in inbox_rules.candidates(inbox_path)]
+        listed = inbox_rules.candidates(inbox_path)
+        changing = still_changing(listed, settle_seconds)
+        waiting = [display_name(path.name) for path in listed if path in changing]
+        files = [str(path) for path in listed if path not in changing]
         inbox = str(inbox_path)
+    refused: list[Refusal] = []
     if inbox is not None:
+        # Refuse to start where inbox content could reach code, or the intake would re-read its own output.
         assert_safe_layout(inbox, archive_root, [results_dir] if results_dir else [])
+        refused = refuse_at_the_door(Path(inbox), Path(archive_root))
     drop = archive_and_queue(files, inbox, archive_root, ledger_url, label)
+    if refused:
+        with session_scope(engine) as session:
+            _audit_the_door(session, drop.batch_id, refused, [])
+    refused += drop.refused
+    waiting += drop.waiting
     if remove_from_inbox:
-        for inbox_path_name in drop.inbox_paths:  # archived and queued (or known) in a committed transaction
-            Path(inbox_path_name).unlink(missing_ok=True)
+        # Archived and queued (or known) in a committed transaction; a file rewritten since stays for the next run.
+        for inbox_path_name, fingerprint in zip(drop.inbox_paths, drop.fingerprints):
+            remove_if_unchanged(Path(inbox_path_name), fingerprint)
+    for refusal in refused:
+        logger.warning("受付拒否 / refused %s: %s", refusal.name, refusal.reason)
+    if waiting:
+        logger.info("書き込み中のため次回に回します / still being written, left for the next run: %s",
+                    ", ".join(waiting))
     logger.info("batch %s: %d files, %d queued, %d known from before", drop.batch_id, drop.files_seen,
                 drop.files_queued, drop.files_already_known)
     if helpers > 0 and drop.files_queued > 1:
@@ -212,7 +266,8 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
     logger.info("batch %s: %d pages recorded by %s (%.2f pages/s), %d files failed", drop.batch_id,
                 outcome.pages_recorded, reader_id(), outcome.pages_per_second, outcome.files_failed)
     return IntakeOutcome(drop.batch_id, drop.files_seen, drop.files_already_known, outcome.pages_recorded,
-                         outcome.files_failed, outcome.pages_per_second)
+                         outcome.files_failed, outcome.pages_per_second, len(refused), len(waiting),
+                         drop.duplicates)
 
 
 def _start_helpers(helpers: int, stale_after_s: float) -> None:

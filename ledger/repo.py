@@ -125,7 +125,7 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
     problem = _unreadable_reason(result)
     required = set(required_fields) if required_fields is not None else _template_required_fields(result.form_id)
     if problem is None and required is None:
-        problem = f"no template for form_id {result.form_id!r}"
+        problem = f"様式の定義がありません（{result.form_id}）/ no template for form_id {result.form_id!r}"
     # A set-aside page keeps what was read, without padding: its missing fields are not review work.
     flagged = _add_field_values(session, form, result.fields, required if problem is None and required else set())
     if problem is not None:
@@ -137,7 +137,8 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
     duplicate_of = session.scalar(select(Form.id).where(Form.idempotency_key == key))
     if duplicate_of is not None:
         transition(session, form, FormState.QUARANTINED, actor=actor,
-                   reason=f"same form and values as form {duplicate_of} (a second copy of one submission?)")
+                   reason=f"同じ様式・同じ内容の帳票が既にあります（帳票 {duplicate_of}、二重提出の可能性）/ "
+                          f"same form and values as form {duplicate_of} (a second copy of one submission?)")
         return form
     form.idempotency_key = key
     if flagged:
@@ -156,7 +157,7 @@ def _unreadable_reason(result: ReadResult) -> str | None:
     if result.error:
         return result.error
     if result.form_id is None:
-        return "form not recognised"
+        return "様式を判別できません / form not recognised"
     return None
 
 

@@ -114,8 +114,17 @@ def _to_page(source: str, page_number: int, frame: Image.Image) -> LoadedPage:
         raise LoadError(f"画像が小さすぎます（{width}×{height}）/ image too small to be a scanned page")
     frame = ImageOps.exif_transpose(frame)
     dpi = frame.info.get("dpi")
-    grey = np.asarray(frame.convert("L"), dtype=np.uint8)
+    grey = _greyscale(frame)
     return _square_pixels(source, page_number, grey, dpi)
+
+
+def _greyscale(frame: Image.Image) -> np.ndarray:
+    """8-bit grey; 16- and 32-bit grey are scaled down (PIL's own conversion clips them, which whitens the page)."""
+    if frame.mode.startswith("I;16") or frame.mode == "I":
+        wide = np.asarray(frame).astype(np.int64)
+        top = 65535 if frame.mode.startswith("I;16") or wide.max(initial=0) > 255 else 255
+        return np.clip(wide * 255 // max(top, 1), 0, 255).astype(np.uint8)
+    return np.asarray(frame.convert("L"), dtype=np.uint8)
 
 
 def _square_pixels(source: str, page_number: int, grey: np.ndarray, dpi) -> LoadedPage:
