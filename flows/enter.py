@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from pydantic import SecretStr
 
 from ledger import repo
 from ledger.audit import append_audit
@@ -86,13 +87,24 @@ def enter_ready_forms(ledger_url: str, legacy_url: str, credentials: list[tuple[
 
 
 @flow(name="enter", log_prints=False)
-def enter(ledger_url: str, legacy_url: str, legacy_user: str, legacy_password: str,
+def enter(ledger_url: str, legacy_url: str, legacy_user: str, legacy_password: SecretStr | None = None,
           robot_id: str = "robot-1", limit: int = 500, evidence_dir: str | None = None,
           sessions: int = 1, more_accounts: list[list[str]] | None = None,
           screen_map: str | None = None) -> EnterOutcome:
     """`sessions` robots at once, each with its own account: `legacy_user` and then `more_accounts`
-    ([[user, password], ...]); the legacy system allows one session per account."""
-    credentials = [(legacy_user, legacy_password), *((user, password) for user, password in more_accounts or [])]
+    ([[user], ...]); the legacy system allows one session per account.
+
+    Passwords: leave them out and taxintake.credentials reads the environment or a Prefect Secret block. Prefect
+    stores every flow run's parameters and shows them in its UI, so a password passed as a plain string would be
+    kept in clear; a SecretStr is stored as `**********`.
+    """
+    from taxintake.credentials import legacy_password as configured_password
+
+    password = (legacy_password.get_secret_value() if legacy_password is not None else "") \
+        or configured_password()
+    credentials = [(legacy_user, password),
+                   *((account[0], account[1] if len(account) > 1 else configured_password(account[0]))
+                     for account in more_accounts or [])]
     return enter_ready_forms(ledger_url, legacy_url, credentials, robot_id=robot_id, limit=limit,
                              evidence_dir=evidence_dir, sessions=sessions, screen_map=screen_map,
                              logger=get_run_logger())

@@ -42,8 +42,8 @@ def load_settings(home: Path | None = None) -> Settings:
         home=home,
         ledger_url=os.environ.get("TAXINTAKE_LEDGER_URL", f"sqlite:///{home / 'ledger.sqlite3'}"),
         legacy_url=os.environ.get("TAXINTAKE_LEGACY_URL", "http://127.0.0.1:8765"),
-        # Development defaults of legacy_sim only; a real system's credentials come from the environment.
         legacy_user=os.environ.get("TAXINTAKE_LEGACY_USER", "robot01"),
-        legacy_password=os.environ.get("TAXINTAKE_LEGACY_PASSWORD", "robot01-pass"),
+        # No default: the password comes from the environment or a Prefect Secret block (taxintake.credentials).
+        legacy_password=os.environ.get("TAXINTAKE_LEGACY_PASSWORD", ""),
         robot_sessions=int(os.environ.get("TAXINTAKE_ROBOT_SESSIONS", "1")),
     )

@@ -60,6 +60,11 @@ def main() -> int:
         shutil.copy2(scan, settings.inbox / scan.name)
     print(f"== taxintake デモ / demo: {len(scans)} 件のスキャンを受付箱へ / {len(scans)} scans into {settings.inbox}")
 
+    from legacy_sim.settings import SimSettings
+
+    # The stand-in's own development account; a real system's password comes from the environment or a Prefect
+    # Secret block (taxintake.credentials), never as a flow parameter.
+    os.environ.setdefault("TAXINTAKE_LEGACY_PASSWORD", SimSettings().robot_password)
     port = _free_port()
     legacy_db = DEMO_HOME / "legacy_sim.sqlite3"
     legacy_url = f"http://127.0.0.1:{port}"
@@ -76,7 +81,7 @@ def main() -> int:
                                 ledger_url=settings.ledger_url, label="demo", results_dir=str(settings.results))
         print("== 入力（enter フロー, Playwright + chromium）/ entering (Prefect flow 'enter') ...")
         enter_outcome = enter(ledger_url=settings.ledger_url, legacy_url=legacy_url,
-                              legacy_user=settings.legacy_user, legacy_password=settings.legacy_password,
+                              legacy_user=settings.legacy_user,
                               evidence_dir=str(settings.evidence))
     finally:
         legacy.terminate()
