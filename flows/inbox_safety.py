@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The folders whose files are code or settings we load: a data folder may be neither inside one nor hold one.
-CODE_FOLDERS = ("ocr", "ledger", "flows", "robots", "review", "legacy_sim", "samples", "taxintake", "benchmarks",
-                "form_templates", "tests")
+# Every top-level folder of the checkout holds code, templates, settings or git's hooks, except these data and
+# cache folders: a data folder may be neither inside a code folder nor hold one.
+DATA_FOLDERS = frozenset({"var", "reports", "build", "dist", ".pytest_cache", ".hypothesis", ".stamps"})
 # A scanner still writing a file keeps changing its size or time: one wait this long shows it.
 DEFAULT_SETTLE_SECONDS = 1.0
 
@@ -52,7 +52,9 @@ def _inside(child: Path, parent: Path) -> bool:
 
 def protected_trees() -> list[Path]:
     """Folders no data folder may lie in or contain: our code, the virtualenv, the interpreter's installation."""
-    trees = [REPO_ROOT / name for name in CODE_FOLDERS if (REPO_ROOT / name).exists()]
+    trees = [path for path in REPO_ROOT.iterdir()
+             if path.is_dir() and path.name not in DATA_FOLDERS and not path.name.endswith(".egg-info")]
+    trees += _git_dirs()
     trees += [Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}]
     trees.append(Path(sys.executable).parent)
     for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts", "include"):
@@ -60,6 +62,18 @@ def protected_trees() -> list[Path]:
         if location:
             trees.append(Path(location))
     return _unique_real(trees)
+
+
+def _git_dirs() -> list[Path]:
+    """A worktree's `.git` is a file naming its git folder, whose hooks live in the common `.git` two levels up."""
+    marker = REPO_ROOT / ".git"
+    if not marker.is_file():
+        return []
+    text = marker.read_text(encoding="utf-8", errors="replace").strip()
+    if not text.startswith("gitdir:"):
+        return []
+    git_dir = (REPO_ROOT / text.removeprefix("gitdir:").strip()).resolve()
+    return [git_dir, git_dir.parent.parent] if git_dir.parent.name == "worktrees" else [git_dir]
 
 
 def import_roots() -> list[Path]:

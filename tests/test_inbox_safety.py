@@ -30,11 +30,21 @@ def test_separate_folders_are_a_safe_layout(folders) -> None:
 
 
 @pytest.mark.parametrize("code_folder", [REPO_ROOT / "ocr", REPO_ROOT / "form_templates" / "ido_todoke",
-                                         REPO_ROOT / "flows" / "inbox"])
+                                         REPO_ROOT / "flows" / "inbox", REPO_ROOT / "robots" / "screens"])
 def test_an_inbox_in_the_code_is_refused(code_folder: Path, folders) -> None:
     _, archive, _ = folders
     with pytest.raises(UnsafeLayout, match="プログラム"):
         assert_safe_layout(code_folder, archive)
+
+
+def test_an_inbox_in_git_hooks_is_refused(folders) -> None:
+    import subprocess
+
+    _, archive, _ = folders
+    hooks = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-path", "hooks"], cwd=REPO_ROOT,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    with pytest.raises(UnsafeLayout, match="重なっています"):
+        assert_safe_layout(Path(hooks), archive)
 
 
 def test_an_inbox_holding_the_code_is_refused(folders) -> None:
