@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 from flows.intake import reader_id
 from ledger import repo
 from ledger.db import init_db, make_engine, session_scope
+from taxintake.credentials import legacy_password
 
 # The global concurrency limit named here has as many slots as the legacy system allows sessions at once.
 LEGACY_SESSIONS_LIMIT = "legacy-system-sessions"
@@ -41,6 +42,7 @@ def enter_ready(limit: int = 500, stale_after_s: float = DEFAULT_STALE_AFTER_S,
     with concurrency(LEGACY_SESSIONS_LIMIT, occupy=1, timeout_seconds=session_wait_s,
                      lease_duration=SESSION_LEASE_S):
         # A plain call, not the `enter` flow: the password must never become a recorded flow-run parameter.
+        password = settings.legacy_password or legacy_password()  # the environment, else a Prefect Secret block
         return enter_ready_forms(settings.ledger_url, settings.legacy_url,
-                                 [(settings.legacy_user, settings.legacy_password)], robot_id=robot_id,
+                                 [(settings.legacy_user, password)], robot_id=robot_id,
                                  limit=limit, evidence_dir=str(settings.evidence), logger=logger)
