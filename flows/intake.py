@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -160,8 +161,15 @@ def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], r
                     tally: progress.ReadTally, results_dir: str | None) -> None:
     error = future.exception()
     with session_scope(engine) as session:
+        if isinstance(error, BrokenProcessPool):
+            if intake_queue.requeue_file(session, row.id, reader) == intake_queue.QUEUED:
+                return  # read again by a fresh pool
+            tally.failed += 1
+            progress.file_read(0)
+            return
         if error is not None:
-            intake_queue.fail_file(session, row.id, reader, f"{type(error).__name__}: {error}")
+            intake_queue.fail_file(session, row.id, reader, f"読み取り中にエラーが起きました / reading failed: "
+                                                            f"{type(error).__name__}: {error}")
             tally.failed += 1
             progress.file_read(0)
             return

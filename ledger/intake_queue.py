@@ -119,6 +119,23 @@ def fail_file(session: Session, intake_file_id: int, reader_id: str, error: str)
     session.flush()
 
 
+def requeue_file(session: Session, intake_file_id: int, reader_id: str) -> str:
+    """The reader process died under the file (and its siblings with it): back in the queue, or FAILED with the reason
+    once it has been tried MAX_ATTEMPTS times (then it is more likely the file that kills readers). Returns the state."""
+    row = session.get_one(IntakeFile, intake_file_id)
+    if row.state != READING or row.claimed_by != reader_id:
+        return row.state
+    if row.attempts >= MAX_ATTEMPTS:
+        row.state, row.finished_at, row.read_by = FAILED, utc_now(), reader_id
+        row.error = f"読み取り処理が{row.attempts}回とも異常終了しました（ファイルの破損の可能性）/ the reader " \
+                    f"process died {row.attempts} times on this file"
+    else:
+        row.state = QUEUED
+    row.claimed_by = row.claimed_at = None
+    session.flush()
+    return row.state
+
+
 def release_stale_reads(session: Session, older_than: timedelta) -> int:
     """Put READING files claimed longer ago than `older_than` back in the queue (their reader died)."""
     repo._ensure_write_lock(session)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -85,11 +86,13 @@ class ReaderPool:
     def __enter__(self) -> ReaderPool:
         if self.workers > 1:
             os.environ.setdefault("OMP_NUM_THREADS", "1")
-            # Spawned, not forked: see read_files.
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
-                                             initargs=(self._engine,),
-                                             mp_context=multiprocessing.get_context("spawn"))
+            self._pool = self._new_pool()
         return self
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # Spawned, not forked: see read_files.
+        return ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker, initargs=(self._engine,),
+                                   mp_context=multiprocessing.get_context("spawn"))
 
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
@@ -98,7 +101,14 @@ class ReaderPool:
 
     def submit(self, path: Path) -> Future[list[ReadResult]]:
         if self._pool is not None:
-            return self._pool.submit(_read_one, str(path), self._form_ids, self._pdf_renderer)
+            try:
+                return self._pool.submit(_read_one, str(path), self._form_ids, self._pdf_renderer)
+            except BrokenProcessPool:
+                # A worker died (killed for memory, a crash in a native decoder): the files it and its siblings held
+                # fail with BrokenProcessPool and go back to the queue; a fresh pool reads on.
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+                return self._pool.submit(_read_one, str(path), self._form_ids, self._pdf_renderer)
         future: Future[list[ReadResult]] = Future()
         try:
             if not self._inline_ready:
