@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
         released = repo.release_stale_claims(session, timedelta(seconds=args.stale_after))
     if released:
         print(f"止まったロボットの {released} 件を入力待ちに戻しました / {released} claims of a stopped robot released")
-    outcome = enter_ready_forms(settings.ledger_url, settings.legacy_url,
-                                [(settings.legacy_user, settings.legacy_password)],
+    from taxintake.credentials import legacy_password
+
+    password = settings.legacy_password or legacy_password()  # the environment, else a Prefect Secret block
+    outcome = enter_ready_forms(settings.ledger_url, settings.legacy_url, [(settings.legacy_user, password)],
                                 robot_id=f"robot@{reader_id()}", limit=args.limit,
                                 evidence_dir=str(settings.evidence))
     if outcome.closed:
