@@ -203,10 +203,11 @@ def test_screens_are_served_as_shift_jis(logged_in: httpx.Client, db_path: Path)
 
 
 def test_idle_session_expires_to_the_login_page(db_path: Path) -> None:
-    with sim_client(db_path, SimSettings(idle_timeout_seconds=0.3)) as client:
+    # Long enough for a loaded machine to open a page right after logging in; then idle past it.
+    with sim_client(db_path, SimSettings(idle_timeout_seconds=2.0)) as client:
         login(client)
         assert 'id="frmNyuryoku"' in sjis(client.get("/ido/entry"))
-        time.sleep(0.5)
+        time.sleep(2.3)
         html = sjis(client.get("/ido/entry"))
     assert 'id="frmLogin"' in html and "セッションの有効期限が切れました" in html
 
