@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from flows import inbox as inbox_rules
 from flows import progress
 from flows.archive import ArchivedScan, FileStillChanging, Fingerprint, archive_scan, remove_if_unchanged
+from flows.calibration_use import calibration_in_use
 from flows.inbox_safety import (DEFAULT_SETTLE_SECONDS, UnsafeInboxFile, assert_safe_layout, display_name,
                                 still_changing, write_file_inside)
 from flows.inbox_take import Refusal, refuse, refuse_at_the_door
@@ -28,11 +29,13 @@ from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
 from ledger.models import IntakeFile
 from ledger.privacy import mask_personal_numbers
+from ledger.trust import AuditSampler, sampler_from_settings
 from ocr.batch import ReaderPool, default_workers
 from ocr.result import ReadResult
 
 # A reader that has held a file this long without an outcome is taken for dead and the file goes back in the queue.
 DEFAULT_STALE_AFTER_S = 30 * 60
+READER_ENGINE = "rapidocr"
 
 
 @dataclass
@@ -123,8 +126,13 @@ def _audit_the_door(session, batch_id: int, refused: list[Refusal],
 
 def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = None, workers: int | None = None,
                results_dir: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
-               reader: str | None = None) -> ReadOutcome:
-    """Read queued files until none is left: claim files as cores come free, record each one as soon as it is read."""
+               reader: str | None = None, audit_share: float | None = None,
+               calibration_dir: str | None = None) -> ReadOutcome:
+    """Read queued files until none is left: claim files as cores come free, record each one as soon as it is read.
+
+    Pages are read with the calibration in use (the ledger's newest version, written out under `calibration_dir`,
+    default $TAXINTAKE_HOME/calibration) and each form records it; accepted fields are drawn for a blind audit
+    with `audit_share` (default TAXINTAKE_AUDIT_SHARE, else 2%) before the form is routed."""
     reader = reader or reader_id()
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
@@ -136,7 +144,9 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
     workers = max(1, min(workers or default_workers(), waiting))
     pending: dict[Future[list[ReadResult]], IntakeFile] = {}
     touched_batches: set[int] = set()
-    with ReaderPool(workers) as pool:
+    sampler = sampler_from_settings(audit_share)
+    with calibration_in_use(engine, Path(calibration_dir) if calibration_dir else None) as version, \
+            ReaderPool(workers, engine=READER_ENGINE) as pool:
         # One file waiting behind each one being read, so a reader never idles while the last result is recorded.
         depth = pool.workers * 2 if pool.workers > 1 else 1
         while True:
@@ -152,13 +162,14 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
             for future in done:
                 row = pending.pop(future)
                 touched_batches.add(row.batch_id)
-                _record_outcome(engine, row, future, reader, tally, results_dir)
+                _record_outcome(engine, row, future, reader, tally, results_dir, sampler, version)
     _finish_batches(engine, touched_batches)
     return ReadOutcome(tally.files, tally.failed, tally.pages, tally.seconds, tally.pages_per_second)
 
 
 def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
-                    tally: progress.ReadTally, results_dir: str | None) -> None:
+                    tally: progress.ReadTally, results_dir: str | None, sampler: AuditSampler | None = None,
+                    calibration_version: str | None = None) -> None:
     error = future.exception()
     with session_scope(engine) as session:
         if isinstance(error, BrokenProcessPool):
@@ -174,7 +185,8 @@ def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], r
             progress.file_read(0)
             return
         results = future.result()
-        intake_queue.record_pages(session, row.id, reader, results)
+        intake_queue.record_pages(session, row.id, reader, results, audit_sampler=sampler, engine=READER_ENGINE,
+                                  calibration_version=calibration_version)
     tally.files += 1
     tally.pages += len(results)
     progress.file_read(len(results))
@@ -221,13 +233,16 @@ def read_queued(ledger_url: str | None = None, archive_root: str | None = None, 
 def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url: str | None = None,
            label: str = "intake", results_dir: str | None = None, remove_from_inbox: bool = True,
            files: list[str] | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
-           helpers: int = 0, settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> IntakeOutcome:
+           helpers: int = 0, settle_seconds: float = DEFAULT_SETTLE_SECONDS, audit_share: float | None = None,
+           calibration_dir: str | None = None) -> IntakeOutcome:
     """Take `files` (default: every complete scan in `inbox`) as one batch and read everything queued.
 
     `helpers`: extra `read-queue` runs to start on the work pool (other machines join the reading).
     `settle_seconds`: without `files`, one wait this long shows which scans are still being written; they stay for
     the next run. Entries of the inbox that will never be read (links, FIFOs, devices, other file types) are set
     aside unopened into the archive's `refused/` folder, each with its reason in the audit trail.
+    `audit_share`: the share of accepted fields drawn for a blind check by this run's reader (default
+    TAXINTAKE_AUDIT_SHARE, else 2%; helpers use their own setting); `calibration_dir`: see `read_queue`.
     """
     from taxintake.config import load_settings
 
@@ -269,7 +284,8 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
                 drop.files_queued, drop.files_already_known)
     if helpers > 0 and drop.files_queued > 1:
         _start_helpers(helpers, stale_after_s)
-    outcome = read_queue(ledger_url, archive_root, results_dir=results_dir, stale_after_s=stale_after_s)
+    outcome = read_queue(ledger_url, archive_root, results_dir=results_dir, stale_after_s=stale_after_s,
+                         audit_share=audit_share, calibration_dir=calibration_dir)
     _finish_batches(engine, {drop.batch_id})
     logger.info("batch %s: %d pages recorded by %s (%.2f pages/s), %d files failed", drop.batch_id,
                 outcome.pages_recorded, reader_id(), outcome.pages_per_second, outcome.files_failed)

@@ -20,6 +20,7 @@ from ledger.db import is_sqlite
 from ledger.models import Batch, IntakeFile, ScanFile
 from ledger.privacy import mask_personal_numbers
 from ledger.states import utc_now
+from ledger.trust import AuditSampler
 from ocr.result import ReadResult
 
 QUEUED, READING, READ, FAILED = "QUEUED", "READING", "READ", "FAILED"
@@ -87,7 +88,9 @@ def claim_files(session: Session, reader_id: str, limit: int, batch_id: int | No
                                 .execution_options(populate_existing=True)))
 
 
-def record_pages(session: Session, intake_file_id: int, reader_id: str, results: list[ReadResult]) -> int:
+def record_pages(session: Session, intake_file_id: int, reader_id: str, results: list[ReadResult], *,
+                 audit_sampler: AuditSampler | None = None, engine: str | None = None,
+                 calibration_version: str | None = None) -> int:
     """Record the file's pages and mark it READ, in the caller's one transaction; returns pages newly recorded.
 
     A reader whose claim aged out and was taken over may still finish: the pages are recorded once either way.
@@ -102,7 +105,8 @@ def record_pages(session: Session, intake_file_id: int, reader_id: str, results:
     known_pages = set(session.scalars(select(repo.Form.page).where(repo.Form.scan_file_id == scan_file.id)))
     for result in results:
         result.source = row.original_name  # results name the original file, not the archive copy
-        repo.record_read_result(session, batch, scan_file, result)
+        repo.record_read_result(session, batch, scan_file, result, audit_sampler=audit_sampler, engine=engine,
+                                calibration_version=calibration_version)
     row.state, row.pages, row.read_by, row.finished_at = READ, len(results), reader_id, utc_now()
     row.claimed_by = row.claimed_at = None
     session.flush()

@@ -264,3 +264,69 @@ class IntakeFile(Base):
     error: Mapped[str | None] = mapped_column(Text)  # masked; why the file could not be read
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReadEvidence(Base):
+    """What the reader judged one field on: its kind, the engine's (or mark's) own score, whether it passed every
+    check, and the calibrated probability it was given. The features a re-fitted calibration learns from
+    (`taxintake calibrate`); fields read empty (no score) have no row."""
+
+    __tablename__ = "read_evidence"
+    __table_args__ = (UniqueConstraint("form_pk", "field_name", name="uq_read_evidence_form_field"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    engine: Mapped[str | None] = mapped_column(String(32))
+    engine_score: Mapped[float] = mapped_column(Float)
+    passed_checks: Mapped[bool] = mapped_column(Boolean)
+    probability: Mapped[float] = mapped_column(Float)  # the calibrated confidence the reader gave
+
+
+class FormCalibration(Base):
+    """Which calibration version judged a form's fields (`uncalibrated`, `base-…` for the committed fit, or a
+    version `taxintake calibrate` wrote)."""
+
+    __tablename__ = "form_calibrations"
+
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), primary_key=True)
+    calibration_version: Mapped[str] = mapped_column(String(64), index=True)
+    engine: Mapped[str | None] = mapped_column(String(32))
+
+
+class AuditSample(Base):
+    """An auto-accepted field drawn at random (per batch and kind) for a blind check. `outcome` is `pending` until
+    the blind entries settle it: `agreed` (the reading was right) or `disagreed` (the agreed value differs from the
+    reading: an accepted field was wrong)."""
+
+    __tablename__ = "audit_samples"
+    __table_args__ = (UniqueConstraint("form_pk", "field_name", name="uq_audit_samples_form_field"),
+                      Index("ix_audit_samples_batch_kind", "batch_id", "kind"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    form_pk: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    field_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    share: Mapped[float] = mapped_column(Float)  # the chance this field had of being drawn (its weight is 1/share)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")  # pending | agreed | disagreed
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class CalibrationVersion(Base):
+    """One calibration `taxintake calibrate` fitted from the ledger: its JSON (so every machine reads with the same
+    one), where its file was written, what it was fitted on. The newest row is the one the intake reads with."""
+
+    __tablename__ = "calibration_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    based_on: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(300))  # inside $TAXINTAKE_HOME/calibration/
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)

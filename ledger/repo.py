@@ -16,6 +16,7 @@ from ledger.privacy import mask_personal_numbers
 from ledger.states import (FormState, IllegalTransition, audit_state_change, check_transition, transition,
                            utc_now)
 from ledger.summary import BatchSummary, batch_summary
+from ledger.trust import AuditSampler, draw_audit_samples, record_evidence
 from ledger.values import FieldValueType, decode_value, encode_value, idempotency_key
 from ocr.result import FieldReading, ReadResult
 
@@ -99,10 +100,14 @@ def _relative_archive_path(archived_path: str) -> str:
 # ---- reading into the ledger -------------------------------------------------------------------------------------
 
 def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, result: ReadResult, *,
-                       actor: str = "system", required_fields: Iterable[str] | None = None) -> Form:
+                       actor: str = "system", required_fields: Iterable[str] | None = None,
+                       audit_sampler: AuditSampler | None = None, engine: str | None = None,
+                       calibration_version: str | None = None) -> Form:
     """The form for this page of this file, recorded once: RECEIVED → READ → READY | NEEDS_REVIEW, or QUARANTINED.
 
-    `required_fields` defaults to the template's required fields.
+    `required_fields` defaults to the template's required fields. The reader's evidence per field (engine score,
+    kind) is kept where the result carries it, with the `calibration_version` that judged it. With an
+    `audit_sampler`, accepted fields are drawn for a blind check before the form is routed (ledger.trust).
     """
     if result.page < 1:
         raise ValueError(f"pages are 1-based, got {result.page}")
@@ -132,6 +137,9 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
         transition(session, form, FormState.QUARANTINED, actor=actor, reason=problem)
         return form
     transition(session, form, FormState.READ, actor=actor)
+    kinds_by_name = _template_kinds(result.form_id)
+    record_evidence(session, form, result.fields, kinds_by_name, engine=engine,
+                    calibration_version=calibration_version)
 
     key = idempotency_key(result.form_id or "", {field.name: decode_value(field.value) for field in form.fields})
     duplicate_of = session.scalar(select(Form.id).where(Form.idempotency_key == key))
@@ -141,6 +149,9 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
                           f"same form and values as form {duplicate_of} (a second copy of one submission?)")
         return form
     form.idempotency_key = key
+    if audit_sampler is not None:
+        # Drawn before routing: a form never goes READY → NEEDS_REVIEW, it waits for its blind check instead.
+        flagged += draw_audit_samples(session, form, kinds_by_name, audit_sampler, actor=actor)
     if flagged:
         transition(session, form, FormState.NEEDS_REVIEW, actor=actor, reason="to review: " + "; ".join(flagged))
     else:
@@ -172,6 +183,18 @@ def _template_required_fields(form_id: str | None) -> set[str] | None:
     except (TemplateError, OSError):
         return None
     return {spec.name for spec in template.fields if spec.required}
+
+
+def _template_kinds(form_id: str | None) -> dict[str, str]:
+    """Field name → kind for the template, empty where there is none."""
+    from ocr.templates import TemplateError, load_template
+
+    if form_id is None:
+        return {}
+    try:
+        return {spec.name: spec.kind for spec in load_template(form_id).fields}
+    except (TemplateError, OSError):
+        return {}
 
 
 def _add_field_values(session: Session, form: Form, readings: dict[str, FieldReading],

@@ -16,6 +16,7 @@ from ledger.models import (USER_ROLES, Batch, BlindEntry, FieldValue, Form, Revi
                            User)
 from ledger.repo import correct_field
 from ledger.states import FormState, transition, utc_now
+from ledger.trust import settle_audit_sample
 from ledger.values import FieldValueType, decode_value, encode_value
 
 REVIEW = "review"
@@ -228,6 +229,8 @@ def resolve_field(session: Session, form_pk: int, name: str, value: FieldValueTy
     append_audit(session, actor=user, action=action or ("review.correct" if changed else "review.confirm"),
                  subject=f"form:{form_pk}/field:{name}",
                  before={"value": read, "reasons": reasons_of(field)}, after=after)
+    if AUDIT_SAMPLE_REASON in reasons_of(field):
+        settle_audit_sample(session, form_pk, name, read, value, user)
     return finish_if_resolved(session, form, user)
 
 

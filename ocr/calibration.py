@@ -28,7 +28,9 @@ changes.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +39,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+CALIBRATION_ENV = "TAXINTAKE_CALIBRATION"
 FORMAT_VERSION = 1
 
 GROUP_BY_KIND = {
@@ -77,9 +80,24 @@ def passed_checks(reasons: Iterable[str]) -> bool:
 
 # ---------------------------------------------------------------------------------------------- using a model
 
-@lru_cache(maxsize=4)
-def load_calibration(path: Path = CALIBRATION_PATH) -> dict | None:
-    """The committed calibration, or None when there is none (then the uncalibrated thresholds apply)."""
+def active_calibration_path() -> Path | None:
+    """The calibration the reader uses: the file named by TAXINTAKE_CALIBRATION (a version `taxintake calibrate`
+    wrote; `none` for no calibration at all), else the committed one."""
+    named = os.environ.get(CALIBRATION_ENV, "").strip()
+    if named.lower() == "none":
+        return None
+    return Path(named) if named else CALIBRATION_PATH
+
+
+def load_calibration(path: Path | None = None) -> dict | None:
+    """The calibration in use (or the one at `path`), or None when there is none (then the uncalibrated
+    thresholds apply)."""
+    path = Path(path) if path is not None else active_calibration_path()
+    return None if path is None else _load_calibration_file(path)
+
+
+@lru_cache(maxsize=8)
+def _load_calibration_file(path: Path) -> dict | None:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -87,6 +105,20 @@ def load_calibration(path: Path = CALIBRATION_PATH) -> dict | None:
     if data.get("format_version") != FORMAT_VERSION:
         return None
     return data
+
+
+load_calibration.cache_clear = _load_calibration_file.cache_clear  # type: ignore[attr-defined]
+
+
+def calibration_version(calibration: dict | None) -> str:
+    """The name of a calibration, recorded with each form it judged: its own `version` (one `taxintake calibrate`
+    wrote), `base-<sha>` for a fit without one (the committed file), `uncalibrated` for none."""
+    if calibration is None:
+        return "uncalibrated"
+    if calibration.get("version"):
+        return str(calibration["version"])
+    digest = hashlib.sha256(json.dumps(calibration, sort_keys=True).encode("utf-8")).hexdigest()
+    return f"base-{digest[:10]}"
 
 
 def _applies(calibration: dict | None, kind: str, engine: str | None) -> bool:

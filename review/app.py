@@ -441,21 +441,8 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
                                              "値を確認してください（このまま確定は Shift+Enter）")}, status_code=422)
         time_mode = "group" if view == "group" else "form"
         if mode in ("blind", "audit_sample", "second"):
-            time_mode = blind.entry_mode(reasons)
-            decision = blind.decide(checked.value, decode_value(field_row.value), entries)
-            review_repo.add_blind_entry(session, form_pk, name, viewer.name, time_mode, checked.value,
-                                        decision.outcome)
-            review_repo.record_review_time(session, form_pk, name, viewer.name, time_mode, seconds)
-            ready = False
-            if decision.accepted:
-                ready = review_repo.resolve_field(session, form_pk, name, checked.value, viewer.name,
-                                                  action="review.blind_match",
-                                                  audit_extra={"mode": time_mode, "outcome": decision.outcome})
-            else:
-                reason = "blind_mismatch" if decision.outcome == "mismatch" else "blind_conflict"
-                review_repo.add_reason(session, form_pk, name, reason)
-                review_repo.append_blind_outcome(session, form_pk, name, viewer.name, decision.outcome, time_mode,
-                                                 checked.value, decode_value(field_row.value))
+            decision, ready = blind.enter_blind(session, form_pk, name, viewer.name, checked.value,
+                                                decode_value(field_row.value), reasons, entries, seconds)
             return {"ok": True, "outcome": decision.outcome, "message": decision.message, "resolved": decision.accepted,
                     "form_state": str(FormState.READY if ready else FormState.NEEDS_REVIEW)}
         review_repo.record_review_time(session, form_pk, name, viewer.name, time_mode, seconds)

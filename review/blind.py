@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy.orm import Session
+
+from ledger import review_repo
 from ledger.models import BlindEntry
 from ledger.review_repo import AUDIT_SAMPLE_REASON
 from ledger.values import FieldValueType, decode_value
@@ -60,3 +63,23 @@ def decide(typed: FieldValueType, reading: FieldValueType, entries: list[BlindEn
     if typed in earlier:
         return BlindDecision("matched_entry", True)
     return BlindDecision("conflict", False)
+
+
+def enter_blind(session: Session, form_pk: int, name: str, user: str, typed: FieldValueType,
+                reading: FieldValueType, reasons: list[str], entries: list[BlindEntry],
+                seconds: float = 0.0) -> tuple[BlindDecision, bool]:
+    """Record `user`'s blind entry of a flagged field (already checked as typed) and what it decides: resolved with
+    the typed value, or sent to a second person or a supervisor. Returns the decision and whether the form became
+    READY."""
+    mode = entry_mode(reasons)
+    decision = decide(typed, reading, entries)
+    review_repo.add_blind_entry(session, form_pk, name, user, mode, typed, decision.outcome)
+    review_repo.record_review_time(session, form_pk, name, user, mode, seconds)
+    if decision.accepted:
+        ready = review_repo.resolve_field(session, form_pk, name, typed, user, action="review.blind_match",
+                                          audit_extra={"mode": mode, "outcome": decision.outcome})
+        return decision, ready
+    review_repo.add_reason(session, form_pk, name, "blind_mismatch" if decision.outcome == "mismatch"
+                           else "blind_conflict")
+    review_repo.append_blind_outcome(session, form_pk, name, user, decision.outcome, mode, typed, reading)
+    return decision, False

@@ -24,7 +24,9 @@ class GeneratedPage:
     truth: dict
 
 
-def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_share: float = 0.0) -> GeneratedPage:
+def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_share: float = 0.0,
+                  drift: str | None = None) -> GeneratedPage:
+    """`drift`: print the filled-in values as samples/drift.py does (a printer the calibration never saw)."""
     template = load_template(form_id)
     scan_profile = SCAN_PROFILES[profile]
     rng = random.Random(f"{form_id}:{style}:{profile}:{seed}")
@@ -34,6 +36,10 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     fill_style = choose_fill_style(style, rng)
     blank = render_blank(template, dpi=scan_profile.dpi)
     filled = fill_form(blank, template, content.written, fill_style, rng, dpi=scan_profile.dpi)
+    if drift:
+        from samples.drift import apply_drift
+
+        filled = apply_drift(drift, blank, filled)
     scanned = degrade(filled, scan_profile, rng)
     truth = {
         "form_id": form_id,
@@ -47,6 +53,8 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
         "fields": _as_contract_values(template, content.truth),
         "deliberately_invalid": content.deliberately_invalid,
     }
+    if drift:
+        truth["drift"] = drift
     return GeneratedPage(scanned.image, truth)
 
 

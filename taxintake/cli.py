@@ -22,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("taxintake.commands.deploy", "register the deployments on a work pool (several machines)"),
     "audit": ("taxintake.commands.audit", "verify the hash-chained audit trail (audit verify)"),
     "retention": ("taxintake.commands.retention", "delete page images and crops older than N days, keeping audit rows"),
+    "calibrate": ("taxintake.commands.calibrate",
+                  "re-fit each kind's calibration and threshold from reviewed and audited fields in the ledger"),
+    "export-labelled": ("taxintake.commands.export_labelled",
+                        "export reviewed fields' crops and agreed values as a labelled set (within retention)"),
 }
 
 
