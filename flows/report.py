@@ -27,6 +27,8 @@ class ReportOutcome:
     headline: list[str] = field(default_factory=list)
     summary_rows: list[dict] = field(default_factory=list)
     markdown_text: str = ""
+    trust_rows: list[dict] = field(default_factory=list)
+    trust_warnings: list[str] = field(default_factory=list)
 
 
 @task(cache_policy=NO_CACHE)
@@ -43,7 +45,8 @@ def make_report(batch_id: int, ledger_url: str, reports_dir: str, hours_model: s
                          csv=str(files.csv), xlsx=str(files.xlsx), markdown=str(files.markdown),
                          chart=str(files.chart), headline=report.headline(),
                          summary_rows=safe_rows(report.summary_rows()),
-                         markdown_text=render_markdown(report))
+                         markdown_text=render_markdown(report), trust_rows=safe_rows(report.trust_rows()),
+                         trust_warnings=report.trust_warnings())
 
 
 @flow(name="report", log_prints=False)
@@ -61,8 +64,15 @@ def report_flow(batch_id: int, ledger_url: str | None = None, reports_dir: str |
                           description=f"バッチ {batch_id} の概要と削減時間 / batch {batch_id} summary and hours saved")
     create_markdown_artifact(markdown=outcome.markdown_text, key=key,
                              description=f"バッチ {batch_id} 報告 / batch {batch_id} report")
+    if outcome.trust_rows:
+        create_table_artifact(table=outcome.trust_rows, key=key + "-trust",
+                              description=f"バッチ {batch_id} 自動確定項目の誤り率（監査抽出）/ accepted-field error "
+                                          "from audit samples" + (" ⚠ 目標超過 / ABOVE TARGET"
+                                                                  if outcome.trust_warnings else ""))
     logger = get_run_logger()
     for line in outcome.headline:
         logger.info(line)
+    for line in outcome.trust_warnings:
+        logger.warning(line.strip())
     logger.info("報告ファイル / report files: %s, %s, %s", outcome.xlsx, outcome.csv, outcome.chart)
     return outcome

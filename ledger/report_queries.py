@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.models import Batch, FieldValue, Form, ReviewTime, StageTime, Transition
 from ledger.privacy import mask_personal_numbers
-from ledger.states import FormState
+from ledger.states import FormState, utc_now
+from ledger.trust import KindTrust, trust_by_kind
 from ledger.summary import BatchSummary, batch_summary
 from ledger.values import FieldValueType, decode_value
 
@@ -21,6 +22,7 @@ from ledger.values import FieldValueType, decode_value
 ENTRY_OUTCOMES = (FormState.ENTERED, FormState.ENTRY_FAILED, FormState.NEEDS_REVIEW, FormState.READY)
 # Stages in the order the report shows them; others (from stage_times) follow.
 STAGE_ORDER = ("archive", "intake", "review", "enter")
+TRUST_ROLLING_DAYS = 30
 
 
 @dataclass
@@ -81,6 +83,10 @@ class BatchFacts:
     review: ReviewFacts
     stages: list[StageSpan] = field(default_factory=list)
     last_activity_at: datetime | None = None
+    # Measured trust from audit samples, per field kind: this batch's, and every batch's of the last 30 days.
+    trust: list[KindTrust] = field(default_factory=list)
+    trust_rolling: list[KindTrust] = field(default_factory=list)
+    trust_since: datetime | None = None
 
 
 def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
@@ -109,9 +115,12 @@ def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
     stages = _derived_stages(batch, transitions, session, batch_id, review)
     stages = _with_recorded_stages(stages, session, batch_id)
     last = max([t.at for t in transitions] + [s.ended_at for s in stages], default=None)
+    since = utc_now() - timedelta(days=TRUST_ROLLING_DAYS)
     return BatchFacts(batch_id=batch_id, label=mask_personal_numbers(batch.label) or "", created_at=batch.created_at,
                       finished_at=batch.finished_at, summary=summary, forms=list(forms.values()),
-                      entry_events=entry_events, review=review, stages=stages, last_activity_at=last)
+                      entry_events=entry_events, review=review, stages=stages, last_activity_at=last,
+                      trust=trust_by_kind(session, batch_id=batch_id), trust_rolling=trust_by_kind(session, since=since),
+                      trust_since=since)
 
 
 def _entry_events(transitions, forms: dict[int, FormFacts]) -> list[EntryEvent]:

@@ -230,6 +230,39 @@ class BatchReport:
             "削減 秒 / saved s": round(h.saved_seconds, 1),
         } for h in self.hours.forms]
 
+    def trust_rows(self) -> list[Row]:
+        """Per kind, the error among accepted fields estimated from the blind audit samples, with its Wilson 95%
+        interval beside the target: this batch, and the last 30 days."""
+        rows = []
+        for scope, trusts in ((f"バッチ {self.batch_id} / this batch", self.facts.trust),
+                              ("直近30日 / last 30 days", self.facts.trust_rolling)):
+            for t in trusts:
+                rows.append({
+                    "範囲 / scope": scope,
+                    "種類 / kind": t.kind,
+                    "監査数 / audited": t.settled,
+                    "不一致 / wrong": t.disagreed,
+                    "未確認 / pending": t.pending,
+                    "推定誤り率 / estimated error %": _pct(t.estimate),
+                    "95%区間 / Wilson 95% %": f"{_pct(t.low)} – {_pct(t.high)}" if t.low is not None else "",
+                    "目標 / target %": _pct(t.target),
+                    "判定 / verdict": _verdict(t),
+                })
+        return rows
+
+    def trust_warnings(self) -> list[str]:
+        """One line per kind whose interval lies above its target (this batch, then the 30 days)."""
+        lines = []
+        for scope, trusts in ((f"バッチ {self.batch_id}", self.facts.trust), ("直近30日", self.facts.trust_rolling)):
+            for t in trusts:
+                if t.warning:
+                    lines.append(
+                        f"  ⚠ 警告 / WARNING ({scope}): {t.kind} の自動確定項目の誤り率 {_pct(t.estimate)}% "
+                        f"(95% {_pct(t.low)}–{_pct(t.high)}%, {t.disagreed}/{t.settled}) が目標 {_pct(t.target)}% を"
+                        f"超えています / accepted {t.kind} fields are wrong more often than the target: re-fit with "
+                        f"`taxintake calibrate`")
+        return lines
+
     def sections(self) -> list[tuple[str, list[Row]]]:
         """(sheet title, rows) in reading order; titles are short enough for an Excel sheet name."""
         return [
@@ -239,6 +272,7 @@ class BatchReport:
             ("工程時間 stages", self.stage_rows()),
             ("削減時間 hours", self.hours_by_kind_rows()),
             ("年間見込み year", self.projection_rows()),
+            ("信頼度 trust", self.trust_rows()),
             ("前提 assumptions", self.assumption_rows()),
             ("帳票別 per form", self.per_form_rows()),
         ]
@@ -273,7 +307,22 @@ class BatchReport:
                      f"千葉市 {self.config.form_label(chiba.form_id)}: 実績 {chiba.achieved_hours_per_year:,.0f} h/年 "
                      f"({self.hours.chiba_per_form_achieved:.0f} s/枚), 可能性 {chiba.possible_hours_per_year:,.0f} "
                      f"h/年 ({self.hours.chiba_per_form_possible:.0f} s/枚)")
+        lines += self.trust_warnings()
         return [mask_personal_numbers(line) or "" for line in lines]
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.2f}"
+
+
+def _verdict(trust) -> str:
+    if trust.settled == 0:
+        return "未確認 / none settled yet"
+    if trust.warning:
+        return "⚠ 目標超過 / above target (95%)"
+    if trust.high is not None and trust.high <= trust.target:
+        return "目標内 / within target (95%)"
+    return "判断に足りず / not enough samples to tell"
 
 
 def build_report(session: Session, batch_id: int, config: HoursModelConfig) -> BatchReport:

@@ -49,6 +49,9 @@ def markdown_table(rows: list[Row]) -> str:
 
 def render_markdown(report: BatchReport, chart_name: str | None = None) -> str:
     parts = [f"# バッチ {report.batch_id} 報告 / batch {report.batch_id} report\n"]
+    warnings = report.trust_warnings()
+    if warnings:
+        parts.append("\n".join(f"> {line.strip()}" for line in warnings) + "\n")
     parts.append("```\n" + "\n".join(report.headline()) + "\n```\n")
     if chart_name:
         parts.append(f"![時間の行き先 / where the time went]({chart_name})\n")
