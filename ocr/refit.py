@@ -9,9 +9,12 @@ Per kind — or pooled with its group (numeric, text, marks) when the kind has f
 readings; a group with fewer keeps the previous calibration for its kinds — the curve is fitted anew and the
 acceptance cut (the lowest engine score accepted) is decided against the previous one:
 
-- **tightened** when the labelled readings at or above the previous cut show an error above the target (the
-  point estimate: the audit samples say the accepted fields are worse than promised): the cut rises to the lowest
-  score at which the re-fitted curve meets the target;
+- **tightened** when the labelled readings at or above the previous cut show an error above the target. When they
+  show it at 95% (the Wilson interval's lower bound above the target: the drift is real), nothing below a cut whose
+  Wilson upper bound is within the target is trusted any more — the lowest such cut, or, where the evidence shows
+  none yet, no automatic acceptance of the kind at all until reviews and audits show one (every field of it is
+  then reviewed and labelled, so that evidence builds quickly). When only the point estimate is above the target,
+  the cut rises to the lowest score above it from which the labelled readings meet the target;
 - **loosened** only when the re-fitted cut is lower *and* the Wilson 95% upper bound of the error among the labelled
   readings at or above it is within the target — at a 0.1% target that takes thousands of readings without an
   error, so a threshold is never loosened on too little evidence;
@@ -139,6 +142,21 @@ def capped_below(model: Mapping[str, Sequence[float]], cut: float) -> tuple[dict
     return {"x": [round(p[0], 7) for p in points], "y": [round(p[1], 7) for p in points]}, at_cut
 
 
+def _lowest_cut(pool: Sequence[LabelledReading], old: float | None, target: float, *, proven: bool) -> float | None:
+    """The lowest score above `old` from which the labelled readings' error is within target: their Wilson upper
+    bound (`proven`), else their weighted share. None when no score is."""
+    for cut in sorted({r.score for r in pool if old is None or r.score > old}):
+        above = [r for r in pool if r.score >= cut]
+        if proven:
+            within = wilson_interval(sum(not r.right for r in above), len(above))[1] <= target
+        else:
+            error = _weighted_error(above)
+            within = error is not None and error <= target
+        if within:
+            return cut
+    return None
+
+
 def _weighted_error(readings: Sequence[LabelledReading]) -> float | None:
     total = sum(r.weight for r in readings)
     return sum(r.weight for r in readings if not r.right) / total if total else None
@@ -188,9 +206,13 @@ def refit_calibration(previous: dict | None, readings: Sequence[LabelledReading]
         fitted_cut = score_cut(fitted, fitted_threshold) if fitted_threshold <= 1.0 else None
         above_old = [r for r in pool if old is not None and r.score >= old]
         error_old = _weighted_error(above_old)
-        if error_old is not None and error_old > target:
-            cut = None if fitted_cut is None or old is None else max(old, fitted_cut)
-            decision = "tightened"
+        low_old, _ = wilson_interval(sum(not r.right for r in above_old), len(above_old))
+        if above_old and low_old > target:
+            cut = _lowest_cut(pool, old, target, proven=True)
+            decision = "tightened" if cut is not None else "tightened (none accepted until evidence)"
+        elif error_old is not None and error_old > target:
+            cut = _lowest_cut(pool, old, target, proven=False)
+            decision = "tightened" if cut is not None else "tightened (none accepted until evidence)"
         elif fitted_cut is not None and (old is None or fitted_cut < old):
             above_new = [r for r in pool if r.score >= fitted_cut]
             _, upper = wilson_interval(sum(not r.right for r in above_new), len(above_new))

@@ -14,6 +14,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # The stand-in legacy system's development robot account (legacy_sim/settings.py), given as an operator gives the
 # real one: in the environment. The code itself has no default password.
 os.environ.setdefault("TAXINTAKE_LEGACY_PASSWORD", "robot01-pass")
+# Audit sampling draws 2% of accepted fields at random in production; tests that route forms must know which forms
+# need people, so the suite draws none unless a test asks for it (tests/test_trust*.py do).
+os.environ.setdefault("TAXINTAKE_AUDIT_SHARE", "0")
 
 import pytest  # noqa: E402
 

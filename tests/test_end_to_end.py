@@ -68,8 +68,7 @@ def test_a_generated_scan_is_read_into_the_ledger_and_entered_into_legacy_sim(tm
     ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
 
     intake_outcome = intake(inbox=str(inbox), archive_root=str(tmp_path / "archive"), ledger_url=ledger_url,
-                            label="e2e", results_dir=str(tmp_path / "results"),
-                            audit_share=0.0)  # this test is about what the reader accepts; audits: test_trust_*
+                            label="e2e", results_dir=str(tmp_path / "results"))
     assert intake_outcome.pages_recorded == 1
     assert not scan_path.exists(), "the original leaves the inbox once archived and recorded"
 

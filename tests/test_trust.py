@@ -66,20 +66,40 @@ def test_a_threshold_is_never_loosened_on_too_little_evidence():
 
 
 def test_errors_above_the_cut_tighten_it_past_them():
-    readings = _readings("amount", 400, [0.975, 0.982, 0.9945])
+    # One error in ~600 above the old cut: above target (0.17%) but not at 95% — the cut rises past it.
+    readings = _readings("amount", 2000, [0.975])
     fitted, decisions = refit_calibration(None, readings, version="t3", min_samples=100)
     decision = {d.kind: d for d in decisions}["amount"]
     assert decision.decision == "tightened" and decision.error_above_old > 0.001
-    assert decision.new_cut > 0.9945
+    assert decision.new_cut > 0.975
     threshold = calibration.accept_threshold("amount", calibration=fitted)
-    assert calibration.probability_right("amount", 0.9945, calibration=fitted) < threshold
+    assert calibration.probability_right("amount", 0.975, calibration=fitted) < threshold
     assert fitted["kinds"]["amount"]["accepted_wrong"] == 0 and fitted["kinds"]["amount"]["accepted"] > 0
+
+
+def test_errors_above_target_at_95_percent_stop_acceptance_until_a_cut_is_proven():
+    # Three errors among ~120 above the old cut: the Wilson lower bound (0.8%) is above 0.1%. No cut can be shown
+    # to meet 0.1% on 400 readings, so nothing of the kind is accepted on its score any more.
+    readings = _readings("amount", 400, [0.975, 0.982, 0.9945])
+    fitted, decisions = refit_calibration(None, readings, version="t5", min_samples=100)
+    decision = {d.kind: d for d in decisions}["amount"]
+    assert decision.decision == "tightened (none accepted until evidence)" and decision.new_cut is None
+    assert calibration.probability_right("amount", 1.0, calibration=fitted) < \
+        calibration.accept_threshold("amount", calibration=fitted)
+    # With 4,000 readings and the errors just above the old cut, a higher cut is proven within a 0.5% target.
+    many = _readings("amount", 4000, [0.971 + i * 0.0003 for i in range(15)])
+    fitted, decisions = refit_calibration(None, many, version="t6", min_samples=100,
+                                          target_error_by_kind={"amount": 0.005})
+    decision = {d.kind: d for d in decisions}["amount"]
+    assert decision.decision == "tightened" and decision.new_cut > 0.971 + 14 * 0.0003
+    above = [r for r in many if r.score >= decision.new_cut]
+    assert all(r.right for r in above) and wilson_interval(0, len(above))[1] <= 0.005
 
 
 def test_an_error_at_the_top_score_means_nothing_of_the_kind_is_accepted():
     readings = _readings("phone", 150, [1.0, 1.0], low=0.99)
     fitted, decisions = refit_calibration(None, readings, version="t4", min_samples=100)
-    assert {d.kind: d for d in decisions}["phone"].decision == "tightened"
+    assert {d.kind: d for d in decisions}["phone"].decision == "tightened (none accepted until evidence)"
     assert fitted["kinds"]["phone"]["threshold"] == pytest.approx(NOTHING_ACCEPTED)
     assert calibration.probability_right("phone", 1.0, calibration=fitted) < \
         calibration.accept_threshold("phone", calibration=fitted)

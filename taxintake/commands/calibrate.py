@@ -60,12 +60,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{d.kind:17s} {d.pool or '-':14s} {d.labelled:5d} {d.audited:5d} "
                   f"{_pct(d.error_above_old):>8s} {d.target:7.2%} {_cut(d.old_cut):>8s} {_cut(d.new_cut):>8s}  "
                   f"{d.decision}")
-        changed = [d for d in decisions if d.decision in ("tightened", "loosened")]
+        changed = [d for d in decisions if d.decision.startswith(("tightened", "loosened"))]
         if args.dry_run:
             print("（表示のみ / dry run: nothing written）")
             return 0
         row = save_version(session, fitted, created_by=args.actor, summary={
-            "labelled": len(readings), "tightened": [d.kind for d in decisions if d.decision == "tightened"],
+            "labelled": len(readings), "tightened": [d.kind for d in decisions if d.decision.startswith("tightened")],
             "loosened": [d.kind for d in decisions if d.decision == "loosened"]})
         path = write_version_file(row, args.out or default_calibration_dir())
     print(f"wrote {path} (version {version}; {len(changed)} kinds changed their cut); "
