@@ -98,6 +98,38 @@ def _accepted_error_by_kind(engine, batch_id: int, truths: dict[str, dict]) -> d
     return {kind: tuple(row) for kind, row in counts.items()}  # type: ignore[misc]
 
 
+def _report_shows_the_warning(ledger_url: str, batch_id: int, reports_dir: Path, warned: dict) -> None:
+    """The batch report (a Prefect flow run) shows the estimate and its interval per kind, and warns in its markdown
+    file, its markdown artifact and its trust table artifact."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from flows.report import report_flow
+
+    state = report_flow(batch_id, ledger_url=ledger_url, reports_dir=str(reports_dir), return_state=True)
+    outcome = state.result()
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))
+
+    published = {a.key: a for a in asyncio.run(artifacts())}
+    markdown = published[f"batch-{batch_id}-report"].data
+    table = published[f"batch-{batch_id}-report-trust"]
+    table_rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    file_text = Path(outcome.markdown).read_text(encoding="utf-8")
+    for kind, trust in warned.items():
+        interval = f"{trust.low * 100:.2f} – {trust.high * 100:.2f}"
+        for text in (markdown, file_text):
+            assert f"| {kind} | {trust.settled} | {trust.disagreed} |" in text and interval in text
+            assert any(line.startswith("> ⚠") and f" {kind} " in line for line in text.splitlines()[:6])
+        assert any(row["種類 / kind"] == kind and row["95%区間 / Wilson 95% %"] == interval for row in table_rows)
+    assert "目標超過" in table.description
+
+
 def _wrong_the_old_thresholds_would_accept(engine, batch_id: int, truths: dict[str, dict]) -> Counter:
     """Per kind, the wrong readings of a batch that passed every check and reached the hand-picked score threshold."""
     wrong: Counter = Counter()
@@ -141,6 +173,8 @@ def test_drift_is_seen_by_audit_samples_and_a_refit_brings_accepted_error_back_w
     truth_a = _accepted_error_by_kind(engine, batch_a, truths_a)
     for kind, row in warned.items():  # the audit estimate is what the truth says (every accepted field was drawn)
         assert row.disagreed == truth_a[kind][1] and row.settled == truth_a[kind][0]
+
+    _report_shows_the_warning(ledger_url, batch_a, tmp_path / "reports", warned)
 
     # ---- re-fit from the ledger
     capsys.readouterr()
