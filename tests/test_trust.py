@@ -262,3 +262,17 @@ def test_the_labelled_export_keeps_crops_and_agreed_values_within_retention_and_
     assert TRUTH["fields"]["my_number"] not in text
     expired = export_labelled(engine, tmp_path / "archive", tmp_path / "cache", tmp_path / "old", retention_days=0)
     assert expired.written == 0 and expired.expired == len(amounts)
+
+
+
+def test_the_export_command_needs_the_retention_period(ledger, monkeypatch, capsys):
+    from taxintake.cli import main
+
+    _, _, _, tmp_path = ledger
+    monkeypatch.setenv("TAXINTAKE_HOME", str(tmp_path))
+    monkeypatch.delenv("TAXINTAKE_RETENTION_DAYS", raising=False)
+    assert main(["export-labelled", "--out", str(tmp_path / "set")]) == 2
+    assert "TAXINTAKE_RETENTION_DAYS" in capsys.readouterr().out and not (tmp_path / "set").exists()
+    monkeypatch.setenv("TAXINTAKE_RETENTION_DAYS", "30")
+    assert main(["export-labelled", "--out", str(tmp_path / "set")]) == 0
+    assert "labelled set: 0 crops" in capsys.readouterr().out  # nothing reviewed yet: the drawn amounts are pending

@@ -5,8 +5,8 @@ archived original registered to its template again (`<form>_<field>.png`, never 
 `labels.jsonl` with the agreed value, the reading, whether they agree, the kind, the engine score, where the label
 came from (review or audit sample) and the calibration version that judged it.
 
-Retention: only forms received within `--retention-days` (default TAXINTAKE_RETENTION_DAYS, else 365) and whose
-archived scan is still kept; 個人番号 never leave: fields that hold one are left out, every crop has the page's
+Retention: only forms received within `--retention-days` (default TAXINTAKE_RETENTION_DAYS, the setting
+`taxintake retention` deletes by; one of them is required) and whose archived scan is still kept; 個人番号 never leave: fields that hold one are left out, every crop has the page's
 個人番号 boxes greyed out, and a label that looks like one (12 digits) is left out too.
 """
 from __future__ import annotations
@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-DEFAULT_RETENTION_DAYS = 365
-RETENTION_ENV = "TAXINTAKE_RETENTION_DAYS"
+from taxintake.commands.retention import RETENTION_DAYS_ENV as RETENTION_ENV
 
 
 @dataclass
@@ -33,7 +32,7 @@ class ExportCounts:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="出力先フォルダ / folder for crops and labels.jsonl")
     parser.add_argument("--retention-days", type=int, default=None,
-                        help=f"保存期間（日）/ retention in days (default ${RETENTION_ENV} or {DEFAULT_RETENTION_DAYS})")
+                        help=f"保存期間（日）/ retention in days (default ${RETENTION_ENV})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,12 +42,21 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = make_engine(settings.ledger_url)
     init_db(engine)
-    retention = args.retention_days or int(os.environ.get(RETENTION_ENV, DEFAULT_RETENTION_DAYS))
+    retention = args.retention_days if args.retention_days is not None else _days_from_environment()
+    if retention is None:
+        print(f"保存日数を --retention-days か {RETENTION_ENV} で指定してください / give --retention-days or "
+              f"{RETENTION_ENV}")
+        return 2
     counts = export_labelled(engine, settings.archive, settings.home / "review_cache", args.out, retention)
     print(f"labelled set: {counts.written} crops with labels in {args.out / 'labels.jsonl'}; left out "
           f"{counts.personal} 個人番号, {counts.expired} past retention ({retention} days), "
           f"{counts.unavailable} without their scan")
     return 0
+
+
+def _days_from_environment() -> int | None:
+    value = os.environ.get(RETENTION_ENV, "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def export_labelled(engine, archive_root: Path, cache_dir: Path, out: Path, retention_days: int) -> ExportCounts:
