@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ocr.load import LoadedPage
-from ocr.register import (CoarseFit, Registration, RegistrationError, coarse_fit, page_features, refine,
+from ocr.register import (Registration, RegistrationError, coarse_fit, page_features, ranking_matches, refine,
                            warp_to_template)
 from ocr.templates import Template
 
@@ -38,44 +38,38 @@ MIN_PRINT_AGREEMENT = 0.6
 UNMISTAKABLE_AGREEMENT = 0.9
 
 
-@dataclass
-class _Candidate:
-    fit: CoarseFit
-    scaled: np.ndarray  # the page at the template's resolution, as the fit saw it
-    expected_scale: float | None  # template px per page px after scaling: 1 when the scan's dpi is known
-
-
 def place_page(page: LoadedPage, templates: list[Template]) -> PagePlacement:
     """Find the template (and with it the page's quarter turn and skew) the page registers best to.
 
-    Every template is first matched by features alone (cheap, and blind to rotation); only the best-ranked
-    candidates are refined and checked against the printed form, so more templates cost little more time.
+    Every template is first ranked by matching the page's strongest features (cheap, and blind to rotation); the
+    templates are then fitted, refined and checked against the printed form best-ranked first, stopping at an
+    unmistakable match, so more templates cost little more time. When the scan's dpi is known the fit's scale
+    must be near 1.
     """
     reasons: list[str] = []
-    candidates: list[_Candidate] = []
     prepared: dict[float, tuple[np.ndarray, object]] = {}
+    ranked: list[tuple[int, Template]] = []
     for template in templates:
         scale = _scale_factor(page, template)
         if scale not in prepared:
             scaled = _scaled(page.pixels, scale)
             prepared[scale] = (scaled, page_features(scaled))
-        scaled, features = prepared[scale]
+        ranked.append((ranking_matches(prepared[scale][1], template), template))
+    best: PagePlacement | None = None
+    best_agreement = 0.0
+    for _, template in sorted(ranked, key=lambda pair: pair[0], reverse=True):
+        scaled, features = prepared[_scale_factor(page, template)]
         try:
             fit = coarse_fit(features, template)
         except RegistrationError as exc:
             reasons.append(f"{template.form_id}: {exc}")
             continue
-        candidates.append(_Candidate(fit, scaled, 1.0 if page.dpi else None))
-    best: PagePlacement | None = None
-    best_agreement = 0.0
-    for candidate in sorted(candidates, key=lambda c: c.fit.inliers, reverse=True):
-        template = candidate.fit.template
-        registration = refine(candidate.scaled, candidate.fit)
-        problem = _implausible(registration, candidate.expected_scale)
+        registration = refine(scaled, fit)
+        problem = _implausible(registration, 1.0 if page.dpi else None)
         if problem:
             reasons.append(f"{template.form_id}: {problem}")
             continue
-        registered = warp_to_template(candidate.scaled, registration, template)
+        registered = warp_to_template(scaled, registration, template)
         agreement = print_agreement(registered, template)
         if agreement < MIN_PRINT_AGREEMENT:
             reasons.append(f"{template.form_id}: 様式の罫線・文字と一致しません（一致率 {agreement:.0%}）/ "

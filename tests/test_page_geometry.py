@@ -77,3 +77,14 @@ def test_ink_fraction_tells_a_blank_page(filled_page):
     noisy = np.clip(white + np.random.default_rng(1).normal(0, 4, white.shape), 0, 255).astype(np.uint8)
     assert geometry.ink_fraction(noisy) < 0.003
     assert geometry.ink_fraction(filled_page) > 0.01
+
+
+def test_the_page_s_own_form_ranks_first_and_is_the_one_chosen_among_all_three(template, filled_page):
+    from ocr.register import page_features, ranking_matches
+    from ocr.templates import available_form_ids
+
+    templates = [load_template(form_id) for form_id in available_form_ids()]
+    features = page_features(filled_page)
+    matches = {t.form_id: ranking_matches(features, t) for t in templates}
+    assert max(matches, key=matches.get) == "ido_todoke", matches
+    assert place_page(LoadedPage("t.png", 1, filled_page, 200), templates).template.form_id == "ido_todoke"
