@@ -188,11 +188,22 @@ def _normalize_amount(text: str, spec: FieldSpec | None, boxed: bool) -> Normali
         return Normalized(None, ["not_digits"])
     if not digits.isdigit():
         return Normalized(("-" if negative else "") + digits, ["not_digits"])
+    problems = [] if _grouped_in_thousands(text) else ["digit_grouping_mismatch"]
     digits = (digits + suffix).lstrip("0") or "0"
-    problems = []
     if spec and spec.cells and len(digits) > spec.cells + len(suffix):
         problems.append("wrong_length")
     return Normalized("-" + digits if negative and digits != "0" else digits, problems)
+
+
+def _grouped_in_thousands(text: str) -> bool:
+    """Whether an amount's separators, where it has any, stand every three digits from the right (1,234,500).
+
+    A digit dropped or read twice moves a group's length off three (「1,23,500」), so separators that do not
+    agree with the digits send the amount to a person rather than let the digits stand alone."""
+    groups = re.split(f"[{re.escape(_SEPARATORS_IN_NUMBERS)}]", text)
+    if len(groups) == 1:
+        return True
+    return 1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
 
 
 def _normalize_postal_code(text: str) -> Normalized:

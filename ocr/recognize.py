@@ -136,6 +136,9 @@ LOOKALIKE_SOURCES = {
     "0": "OoοΟ〇○DQ", "1": "lIiı!ｌ", "2": "Zz", "5": "Ss", "6": "bG", "8": "B", "9": "gq",
     "カ": "力", "エ": "工", "ロ": "口", "タ": "夕", "ト": "卜", "ニ": "二", "ハ": "八", "ヘ": "へ",
     "ー": "一-−–—―",
+    # At 200 dpi a printed comma and a period differ by a pixel or two: the model split 4,370,760's commas
+    # 0.54/0.46 between them, a clean amount scored 0.94 and went to a person. An amount has no decimals.
+    ",": ".．、",
 }
 # Marks that carry no content in a restricted field (group separators, cell lines, spaces): when not allowed
 # their probability counts as the blank, so a comma or a cell line is dropped instead of becoming the nearest

@@ -42,6 +42,14 @@ REASON_LABELS = {
     "blind_conflict": "ベリファイ2回不一致（監督者が判断）",
     "audit_sample": "抜き取り検査",
     "suffix_mismatch": "印刷済みの末尾（000 など）と合わない",
+    "digit_grouping_mismatch": "桁区切り（カンマ）の位置が桁数と合わない",
+    "phone_grouping_unsure": "電話番号の区切りが不明",
+    "text_beyond_box": "枠の外まで書かれている（切れている可能性）",
+    "kana_cut_short": "フリガナが途中で切れている可能性",
+    "kana_separator_missing": "姓と名の区切りがない",
+    "unlikely_character": "この欄に通常使わない文字",
+    "place_not_in_postal_data": "郵便番号データにない地名",
+    "chinese_variant": "中国語の字体で読み取られた文字",
 }
 
 # A person's value may pass with these still standing (Shift+Enter): a true amount can be unusually large.

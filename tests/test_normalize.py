@@ -37,6 +37,16 @@ def test_amount(raw, expected):
     assert normalize("amount", raw) == Normalized(expected, [])
 
 
+@pytest.mark.parametrize("raw, value", [
+    ("1,23,500", "123500"),  # a digit lost: the groups no longer stand every three digits
+    ("12,3456", "123456"),
+    ("1,2345,600", "12345600"),  # a digit read twice
+    ("1234,500,", "1234500"),
+])
+def test_separators_that_disagree_with_the_digits_send_an_amount_to_a_person(raw, value):
+    assert normalize("amount", raw) == Normalized(value, ["digit_grouping_mismatch"])
+
+
 def test_amount_with_preprinted_yen_in_the_box():
     nenzeigaku = IDO.field("nenzeigaku")
     assert normalize("amount", "123,400円", nenzeigaku) == Normalized("123400", [])

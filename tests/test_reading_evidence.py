@@ -148,3 +148,21 @@ def test_generated_addresses_are_real_places():
     assert real_place("x", prefecture="千葉県", city_prefix="千葉市中央区").startswith("千葉県千葉市中央区")
     assert real_place("x") == real_place("x")  # the same hint, the same place
     assert check_address(_city_address(random.Random(3), faker)).known
+
+
+def test_writing_is_cut_by_the_box_only_when_it_goes_on_past_the_frame():
+    from ocr.crops import crop_field
+    from ocr.register import template_blank
+
+    template = load_template("kyuyo_hokoku")
+    spec = next(s for s in template.fields if s.name == "fuyo_1_kana")
+    blank = template_blank(template)
+    x, y, w, h = spec.box
+    top, bottom = int(template.mm_to_px(y + h * 0.25)), int(template.mm_to_px(y + h * 0.75))
+    frame_right = int(template.mm_to_px(x + w))
+    reaching = blank.copy()
+    reaching[top:bottom, int(template.mm_to_px(x + 3)):frame_right - 2] = 0  # ends at the frame
+    assert not crop_field(reaching, blank, template, spec).ink_at_sides
+    running_on = reaching.copy()
+    running_on[top:bottom, frame_right - 2:frame_right + int(template.mm_to_px(1.2))] = 0  # crosses it
+    assert crop_field(running_on, blank, template, spec).ink_at_sides

@@ -209,3 +209,15 @@ def test_gap_space_only_where_the_gap_is_clearly_wider():
     assert greedy_ctc(spaced, outputs, gap_spaces=False).text == "サトウケンタ"
     uneven = scores_at({2: 1, 6: 2, 11: 3, 15: 4, 18: 5, 23: 6})  # steps of 3 to 5: handwriting, no space
     assert greedy_ctc(uneven, outputs, gap_spaces=True).text == "サトウケンタ"
+
+
+def test_a_period_between_digits_counts_as_the_comma_an_amount_allows():
+    from ocr.recognize import ClassFolding
+
+    characters = ["", "1", "2", ",", ".", "A"]
+    folding = ClassFolding.build(characters, "0123456789,")
+    outputs_of = dict(zip(folding.sources.tolist(), (folding.outputs[i] for i in folding.matrix.argmax(axis=1))))
+    assert outputs_of[4] == ","  # the period is folded onto the comma, not dropped as a separator
+    digits_only = ClassFolding.build(characters, "0123456789")
+    outputs_of = dict(zip(digits_only.sources.tolist(), (digits_only.outputs[i] for i in digits_only.matrix.argmax(axis=1))))
+    assert outputs_of[3] == outputs_of[4] == ""  # where no comma is allowed both are the blank
