@@ -171,14 +171,20 @@ VOCABULARY_CONFIRMED_CONFIDENCE = 0.999
 
 
 def _accept_words_of_the_vocabulary(template: Template, readings: dict[str, FieldReading]) -> None:
-    """A 'terms' field (種別: 給料・賞与, 給与, 賞与…) held back only for its score is accepted when it reads exactly
-    as one of its words: a misread would have to turn one such word into another, character for character."""
+    """A 'terms' field (種別: 給料・賞与, 給与, 賞与…) held back only for its score, or for writing that touches the
+    frame, is accepted when it reads exactly as one of its words: a misread would have to turn one such word into
+    another, character for character, and a cut one would be part of a longer word."""
     for spec in template.fields:
         reading = readings.get(spec.name)
         if reading is None or not isinstance(reading.value, str) or spec.content != "terms":
             continue
-        if reading.reasons == ["low_confidence"] and (reading.engine_score or 0.0) >= VOCABULARY_SCORE_FLOOR \
-                and vocabulary_match(reading.value, spec.vocabulary):
+        if not reading.reasons or not set(reading.reasons) <= {"low_confidence", "text_beyond_box"}:
+            continue
+        # Writing at the frame may be cut: a word that is part of another word (給料 of 給料・賞与) proves nothing.
+        cut_possible = "text_beyond_box" in reading.reasons
+        if cut_possible and any(reading.value in word for word in spec.vocabulary or [] if word != reading.value):
+            continue
+        if (reading.engine_score or 0.0) >= VOCABULARY_SCORE_FLOOR and vocabulary_match(reading.value, spec.vocabulary):
             reading.reasons = []
             reading.status = "accepted"
             reading.confidence = max(reading.confidence, VOCABULARY_CONFIRMED_CONFIDENCE)
@@ -202,13 +208,27 @@ def _accept_what_the_arithmetic_confirms(template: Template, readings: dict[str,
             reading.confidence = max(reading.confidence, ARITHMETIC_CONFIRMED_CONFIDENCE)
 
 
+# A kanji name held back only for these reasons still vouches for its kana: a variant character reads as its
+# common form, and a name the engine was unsure of would have to be misread into another spelling of the same
+# reading. On 60 printed 給与支払報告書 (office200) 21 kana were held back beside such a name that read as them,
+# all 21 right; the kana that were wrong did not agree with their names.
+NAME_REASONS_THAT_STILL_VOUCH = frozenset({"low_confidence", "variant_possible"})
+NAME_VOUCHING_SCORE_FLOOR = 0.6
+
+
 def _accept_kana_the_name_reads_as(template: Template, readings: dict[str, FieldReading]) -> None:
-    """A kana held back only for its engine score is accepted when the accepted kanji name reads as it, family and
-    given name both (pykakasi's dictionary): a misread kana is almost never another reading of the same name.
+    """A kana held back only for its engine score, or for writing that touches the frame, is accepted when the
+    kanji name reads as it, family and given name both (pykakasi's dictionary): a misread kana is almost never
+    another reading of the same name, and a cut one stops inside the name's reading. The name may itself be
+    waiting for a person for its score or a possible variant (not for touching its own frame: 美加 cut from
+    美加子 reads as a cut ミカ); it is not accepted by this.
     The kana's confidence stays what the engine gave; the evidence is the reason it is accepted."""
     for name_field, kana_field in template.name_kana_pairs:
         name, kana = readings.get(name_field), readings.get(kana_field)
-        if not (name and kana and name.status == "accepted" and kana.reasons == ["low_confidence"]):
+        if not (name and kana and kana.reasons and set(kana.reasons) <= {"low_confidence", "text_beyond_box"}):
+            continue
+        if name.status != "accepted" and not (set(name.reasons) <= NAME_REASONS_THAT_STILL_VOUCH
+                                              and (name.engine_score or 0.0) >= NAME_VOUCHING_SCORE_FLOOR):
             continue
         if isinstance(name.value, str) and isinstance(kana.value, str) \
                 and name_kana_evidence(name.value, kana.value).agrees:
@@ -243,10 +263,9 @@ def _reading_crop(registered: np.ndarray, template: Template, spec: FieldSpec,
     # A printed 「令和」 is known already; left in, the recogniser reads it poorly at the crop's edge (0.6–0.8).
     era_width = spec.printed_era_width() if spec.kind == "date_wareki" else 0.0
     reading_box = (x + era_width, y, w - era_width, h)
-    page_crop = crops.crop_box(registered, template, reading_box)
     if blank is None:
-        return page_crop
-    return crops.tight_to_ink(page_crop, crops.crop_box(blank, template, reading_box))
+        return crops.crop_box(registered, template, reading_box)
+    return crops.tight_to_ink(*crops.reaching_the_frame(registered, blank, template, reading_box))
 
 
 # A digit cell counts as written when this share of it is ink the blank form does not have.

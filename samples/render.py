@@ -170,7 +170,7 @@ def _draw_glyphs(page: Image.Image, text: str, x: float, baseline_top: float, si
             x += step
             continue
         if style.glyph_jitter_mm == 0:
-            ImageDraw.Draw(page).text((x, baseline_top), char, font=face, fill=INK)
+            _print_glyph(page, char, x, baseline_top, style.font_path, size_px)
         else:
             drift += rng.uniform(-1, 1) * scale.px(style.baseline_drift_mm) * 0.3
             glyph_size = max(8, int(size_px * (1 + rng.uniform(-style.glyph_scale_jitter, style.glyph_scale_jitter))))
@@ -187,6 +187,25 @@ def _draw_glyphs(page: Image.Image, text: str, x: float, baseline_top: float, si
             page.paste(ink, (int(x - pad + dx), int(baseline_top - pad // 2 + dy)), tile)
         x += step
     return x
+
+
+# FreeType's hinting of IPAex Mincho drops thin horizontal strokes at some pixel sizes (田 drawn at 30–36 px came
+# out as 出, 円 or 山, 子 as 了), so a page would show a different character than its truth says. A printer does not
+# do that: glyphs are drawn at this many times the size and scaled down, which also antialiases them as a print.
+PRINT_SUPERSAMPLING = 4
+
+
+def _print_glyph(page: Image.Image, char: str, x: float, top: float, font_path, size_px: int) -> None:
+    big = fonts.font(font_path, size_px * PRINT_SUPERSAMPLING)
+    _, _, right, bottom = big.getbbox(char)
+    left_px, top_px = math.floor(x), math.floor(top)
+    width = int(math.ceil(right / PRINT_SUPERSAMPLING)) + 2
+    height = int(math.ceil(bottom / PRINT_SUPERSAMPLING)) + 2
+    tile = Image.new("L", (width * PRINT_SUPERSAMPLING, height * PRINT_SUPERSAMPLING), 0)
+    ImageDraw.Draw(tile).text(((x - left_px) * PRINT_SUPERSAMPLING, (top - top_px) * PRINT_SUPERSAMPLING), char,
+                              font=big, fill=255)
+    mask = tile.resize((width, height), Image.BOX)
+    page.paste(Image.new(page.mode, mask.size, INK), (left_px, top_px), mask)
 
 
 def _write_line(page, box: Box, text: str, scale: Scale, rng, style: FillStyle) -> None:

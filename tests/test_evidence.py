@@ -145,6 +145,43 @@ def test_a_kana_cut_short_is_told_from_a_reading_the_dictionary_does_not_know(na
     assert (("kana", "kana_cut_short") in name_kana_reasons(name, kana, "name", "kana")) is cut
 
 
-def test_every_member_of_a_variant_family_is_variant_prone():
-    assert all(may_be_variant(name) for name in ("濱田太郎", "濵田太郎", "浜田太郎", "髙木", "宮嵜"))
-    assert not may_be_variant("佐藤太郎")
+def test_a_name_is_variant_prone_where_the_recogniser_folds_a_variant_into_what_it_read():
+    # 濵 is read 濱, 演 or 瀘, 嵜 is read 寄, 髙 is read 高: a person must look at each of these.
+    assert all(may_be_variant(name) for name in ("濱田太郎", "濵田太郎", "演田太郎", "髙木", "高木", "宮寄", "宮崎"))
+    # 辺/邊, 浜/濱 and 篭/籠 are read as written: 渡辺 and 浜田 are as sure as their scores.
+    assert not any(may_be_variant(name) for name in ("佐藤太郎", "渡辺健", "浜田学", "篭池明"))
+
+
+@pytest.mark.parametrize("name_reasons, name_score, accepted", [
+    (["variant_possible"], 0.999, True),  # 高橋 may be 髙橋: the reading タカハシ stands either way
+    (["low_confidence"], 0.93, True),
+    (["low_confidence"], 0.4, False),  # a name the engine hardly saw vouches for nothing
+    (["unlikely_character"], 0.999, False),
+    (["text_beyond_box"], 0.999, False),  # a name touching its frame may be cut as its kana is: 美加 / ミカ
+])
+def test_a_name_waiting_for_a_person_still_vouches_for_its_kana_unless_it_has_a_problem(name_reasons, name_score,
+                                                                                         accepted):
+    from ocr.read import _accept_kana_the_name_reads_as
+    from ocr.result import FieldReading
+    from ocr.templates import load_template
+
+    readings = {"shotokusha_name": FieldReading(value="高橋裕樹", confidence=name_score, status="review",
+                                                reasons=list(name_reasons), engine_score=name_score),
+                "shotokusha_kana": FieldReading(value="タカハシ ユウキ", confidence=0.93, status="review",
+                                                reasons=["low_confidence"])}
+    _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
+    assert (readings["shotokusha_kana"].status == "accepted") is accepted
+    assert readings["shotokusha_name"].status == "review"
+
+
+@pytest.mark.parametrize("kana, accepted", [("ナカムラ クミコ", True), ("ナカムラ クミ", False), ("ナカムラ クミニ", False)])
+def test_a_kana_touching_its_frame_is_accepted_only_when_the_whole_name_reads_as_it(kana, accepted):
+    from ocr.read import _accept_kana_the_name_reads_as
+    from ocr.result import FieldReading
+    from ocr.templates import load_template
+
+    readings = {"shotokusha_name": FieldReading(value="中村久美子", confidence=0.999, status="accepted", reasons=[]),
+                "shotokusha_kana": FieldReading(value=kana, confidence=0.999, status="review",
+                                                reasons=["text_beyond_box"])}
+    _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
+    assert (readings["shotokusha_kana"].status == "accepted") is accepted

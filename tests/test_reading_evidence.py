@@ -92,6 +92,24 @@ def test_vocabulary_match_is_exact():
     assert not vocabulary_match("給料・賞与", None)
 
 
+@pytest.mark.parametrize("value, reasons, accepted", [
+    ("給料・賞与", ["low_confidence"], True),
+    ("給料・賞与", ["text_beyond_box"], True),  # at the frame, but no longer word holds it
+    ("給料", ["text_beyond_box"], False),  # at the frame and part of 給料・賞与 or 給料・手当: maybe cut
+    ("給料", ["low_confidence"], True),
+    ("給料・賞", ["low_confidence"], False),
+    ("給料・賞与", ["text_beyond_box", "unlikely_character"], False),
+])
+def test_a_term_of_the_vocabulary_is_accepted_unless_it_may_be_cut_from_a_longer_one(value, reasons, accepted):
+    from ocr.read import _accept_words_of_the_vocabulary
+    from ocr.result import FieldReading
+
+    readings = {"shubetsu": FieldReading(value=value, confidence=0.95, status="review", reasons=list(reasons),
+                                         engine_score=0.95)}
+    _accept_words_of_the_vocabulary(load_template("kyuyo_hokoku"), readings)
+    assert (readings["shubetsu"].status == "accepted") is accepted
+
+
 def test_a_crop_is_cut_to_the_added_ink_with_a_margin():
     blank = np.full((60, 600), 255, np.uint8)
     cv2.rectangle(blank, (0, 0), (599, 59), 0, 2)  # the printed frame is on the blank too: not added ink
@@ -150,8 +168,8 @@ def test_generated_addresses_are_real_places():
     assert check_address(_city_address(random.Random(3), faker)).known
 
 
-def test_writing_is_cut_by_the_box_only_when_it_goes_on_past_the_frame():
-    from ocr.crops import crop_field
+def test_writing_that_touches_the_frame_may_be_cut_and_writing_that_stops_short_of_it_is_whole():
+    from ocr.crops import crop_field, reaching_the_frame
     from ocr.register import template_blank
 
     template = load_template("kyuyo_hokoku")
@@ -159,10 +177,17 @@ def test_writing_is_cut_by_the_box_only_when_it_goes_on_past_the_frame():
     blank = template_blank(template)
     x, y, w, h = spec.box
     top, bottom = int(template.mm_to_px(y + h * 0.25)), int(template.mm_to_px(y + h * 0.75))
-    frame_right = int(template.mm_to_px(x + w))
-    reaching = blank.copy()
-    reaching[top:bottom, int(template.mm_to_px(x + 3)):frame_right - 2] = 0  # ends at the frame
-    assert not crop_field(reaching, blank, template, spec).ink_at_sides
-    running_on = reaching.copy()
-    running_on[top:bottom, frame_right - 2:frame_right + int(template.mm_to_px(1.2))] = 0  # crosses it
-    assert crop_field(running_on, blank, template, spec).ink_at_sides
+    frame_right = int(round(template.mm_to_px(x + w)))
+    left = int(template.mm_to_px(x + 3))
+    short_of_it = blank.copy()
+    short_of_it[top:bottom, left:frame_right - int(template.mm_to_px(0.75))] = 0  # within the side columns
+    assert not crop_field(short_of_it, blank, template, spec).ink_at_sides
+    # and the reading crop reaches past the usual inset, so the last stroke is read whole
+    widened, _ = reaching_the_frame(short_of_it, blank, template, spec.box)
+    assert (widened[:, -int(template.mm_to_px(0.9)):] < 128).any()
+    touching = blank.copy()
+    touching[top:bottom, left:frame_right] = 0
+    assert crop_field(touching, blank, template, spec).ink_at_sides
+    crossing = blank.copy()
+    crossing[top:bottom, left:frame_right + int(template.mm_to_px(1.2))] = 0
+    assert crop_field(crossing, blank, template, spec).ink_at_sides
