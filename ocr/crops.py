@@ -45,7 +45,8 @@ def crop_field(page: np.ndarray, blank: np.ndarray, template: Template, spec: Fi
     page_crop = crop_box(page, template, spec.box)
     blank_crop = crop_box(blank, template, spec.box)
     ink = added_ink(page_crop, blank_crop)
-    touching = bool(sides_touching_frame(page, blank, template, spec.box)) if sides_with_ink(ink) else False
+    touching = bool(sides_with_ink(ink, MIN_ROWS_NEAR_FRAME)) and bool(sides_touching_frame(page, blank, template,
+                                                                                             spec.box))
     return FieldCrop(spec.name, page_crop, float(ink.mean()) if ink.size else 0.0, touching)
 
 
@@ -90,11 +91,18 @@ SIDE_INK_HEIGHT_SHARE = 0.15
 FRAME_TOUCH_MM = 0.4
 
 
-def sides_with_ink(ink: np.ndarray) -> list[str]:
-    """The sides ("left", "right") of a box's added-ink crop whose outermost columns hold writing."""
+# A glyph whose upright stroke lies on the frame line (コ at the end of a kana name) leaves only its two horizontal
+# strokes in the crop's outermost columns: two or three pixel rows, not SIDE_INK_HEIGHT_SHARE of the box.
+MIN_ROWS_NEAR_FRAME = 2
+
+
+def sides_with_ink(ink: np.ndarray, least_rows: int | None = None) -> list[str]:
+    """The sides ("left", "right") of a box's added-ink crop whose outermost columns hold writing: over
+    SIDE_INK_HEIGHT_SHARE of its rows, or `least_rows` rows."""
     if ink.ndim != 2 or ink.shape[1] <= 2 * SIDE_COLUMNS_PX:
         return []
-    least_rows = max(3, int(round(ink.shape[0] * SIDE_INK_HEIGHT_SHARE)))
+    if least_rows is None:
+        least_rows = max(3, int(round(ink.shape[0] * SIDE_INK_HEIGHT_SHARE)))
     return [side for side in ("left", "right") if int(_side_rows(ink, side).sum()) >= least_rows]
 
 
@@ -111,17 +119,16 @@ def ink_runs_past_sides(ink: np.ndarray) -> bool:
 def sides_touching_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box) -> list[str]:
     """The sides of the box where the writing touches (or crosses) the frame line: its end may be cut."""
     page_crop, blank_crop = crop_box(page, template, box), crop_box(blank, template, box)
-    sides = sides_with_ink(added_ink(page_crop, blank_crop))
+    sides = sides_with_ink(added_ink(page_crop, blank_crop), MIN_ROWS_NEAR_FRAME)
     if not sides:
         return []
     widened_page, widened_blank = reaching_the_frame(page, blank, template, box)
     ink = added_ink(widened_page, widened_blank)
-    columns = np.flatnonzero(ink.any(axis=0))
-    if not len(columns):
+    zone = int(template.mm_to_px(FRAME_TOUCH_MM)) + 1
+    if ink.ndim != 2 or ink.shape[1] <= 2 * zone:
         return []
-    touch_px = template.mm_to_px(FRAME_TOUCH_MM)
-    gaps = {"left": columns[0], "right": ink.shape[1] - 1 - columns[-1]}
-    return [side for side in sides if gaps[side] <= touch_px]
+    near = {"left": ink[:, :zone], "right": ink[:, -zone:]}
+    return [side for side in sides if int(near[side].any(axis=1).sum()) >= MIN_ROWS_NEAR_FRAME]
 
 
 def reaching_the_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box) -> tuple[np.ndarray, np.ndarray]:
@@ -131,7 +138,7 @@ def reaching_the_frame(page: np.ndarray, blank: np.ndarray, template: Template, 
     The usual crop stops FRAME_INSET_MM inside the frame, which cuts a last character written up to the line: at
     300 dpi 「ハナコ」 read 「ハナニ」 and 「桃子」 read 「桃了」 at 0.99, with nothing outside the frame to say so."""
     page_crop, blank_crop = crop_box(page, template, box), crop_box(blank, template, box)
-    sides = sides_with_ink(added_ink(page_crop, blank_crop))
+    sides = sides_with_ink(added_ink(page_crop, blank_crop), MIN_ROWS_NEAR_FRAME)
     if not sides:
         return page_crop, blank_crop
     x, y, w, h = box

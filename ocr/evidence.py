@@ -87,6 +87,39 @@ def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
     return NameKanaEvidence("unknown", "unknown")
 
 
+# Katakana the recogniser confuses by shape (ミノル → ミノリ, モモコ → モモニ, バ → パ). The dictionary is generous —
+# 子 reads コ, ゴ, シ, ジ, ス, ズ or ネ; 稔 reads ミノル or ミノリ — so agreement with the name vouches for a kana only
+# when no such confusion of it would agree too. A voicing mark read or lost (マナブ → マナフ) is not among them:
+# 連濁 lets nearly every name read voiced and unvoiced, so no name could vouch for any kana.
+_SHAPE_LOOKALIKES = ("コニユ", "ルリレ", "シツ", "ソンノ", "ウワフ", "クケタ", "チテ", "ナメ", "ヨユ", "ヌス", "マア",
+                     "ロコ", "ラヲ", "ヲテ", "ヤャ", "ユュ", "ヨョ", "ツッ", "イィ", "アァ", "エェ", "オォ", "カヵ", "ケヶ")
+
+
+@lru_cache(maxsize=1)
+def _kana_lookalikes() -> dict[str, frozenset[str]]:
+    confusable: dict[str, set[str]] = {}
+    for group in _SHAPE_LOOKALIKES:
+        for ch in group:
+            confusable.setdefault(ch, set()).update(c for c in group if c != ch)
+    for plain, semi in _SEMI_VOICED.items():  # バ and パ differ by the mark alone
+        confusable.setdefault(_VOICED[plain], set()).add(semi)
+        confusable.setdefault(semi, set()).add(_VOICED[plain])
+    return {ch: frozenset(others) for ch, others in confusable.items()}
+
+
+def confusable_readings(name: str, kana: str) -> list[str]:
+    """Kana one look-alike character away from `kana` that the name reads as too: the name cannot tell them
+    apart, so it cannot vouch for the one the recogniser chose."""
+    lookalikes = _kana_lookalikes()
+    found = []
+    for index, ch in enumerate(kana):
+        for other in sorted(lookalikes.get(ch, ())):
+            candidate = kana[:index] + other + kana[index + 1:]
+            if name_kana_evidence(name, candidate).agrees:
+                found.append(candidate)
+    return found
+
+
 def may_be_variant(name: str) -> bool:
     """Whether a name read with common forms may have been written with a register variant (髙, 﨑, 濵, 邊…)."""
     return any(ch in VARIANT_PRONE for ch in name)

@@ -15,7 +15,7 @@ from ocr import calibration, crops, geometry
 from ocr.addresses import check_address
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
-from ocr.evidence import may_be_variant, name_kana_evidence, separate_kana
+from ocr.evidence import confusable_readings, may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
 from ocr.plausibility import implausible_characters, vocabulary_match
 from ocr.recognize import Recognizer
@@ -221,7 +221,8 @@ def _accept_kana_the_name_reads_as(template: Template, readings: dict[str, Field
     kanji name reads as it, family and given name both (pykakasi's dictionary): a misread kana is almost never
     another reading of the same name, and a cut one stops inside the name's reading. The name may itself be
     waiting for a person for its score or a possible variant (not for touching its own frame: 美加 cut from
-    美加子 reads as a cut ミカ); it is not accepted by this.
+    美加子 reads as a cut ミカ); it is not accepted by this. A kana one look-alike away from another reading of
+    the name (ミノル/ミノリ for 稔) is left to a person: the name cannot tell which was written.
     The kana's confidence stays what the engine gave; the evidence is the reason it is accepted."""
     for name_field, kana_field in template.name_kana_pairs:
         name, kana = readings.get(name_field), readings.get(kana_field)
@@ -231,7 +232,8 @@ def _accept_kana_the_name_reads_as(template: Template, readings: dict[str, Field
                                               and (name.engine_score or 0.0) >= NAME_VOUCHING_SCORE_FLOOR):
             continue
         if isinstance(name.value, str) and isinstance(kana.value, str) \
-                and name_kana_evidence(name.value, kana.value).agrees:
+                and name_kana_evidence(name.value, kana.value).agrees \
+                and not confusable_readings(name.value, kana.value):
             kana.reasons = []
             kana.status = "accepted"
 

@@ -185,3 +185,18 @@ def test_a_kana_touching_its_frame_is_accepted_only_when_the_whole_name_reads_as
                                                 reasons=["text_beyond_box"])}
     _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
     assert (readings["shotokusha_kana"].status == "accepted") is accepted
+
+
+def test_a_name_does_not_vouch_for_a_kana_a_look_alike_away_from_another_of_its_readings():
+    from ocr.evidence import confusable_readings
+    from ocr.read import _accept_kana_the_name_reads_as
+    from ocr.result import FieldReading
+    from ocr.templates import load_template
+
+    assert confusable_readings("岡本稔", "オカモト ミノル") == ["オカモト ミノリ"]  # 稔: ミノル or ミノリ
+    assert confusable_readings("中村小百合", "ナカムラ サユリ") == []
+    readings = {"shotokusha_name": FieldReading(value="岡本稔", confidence=0.999, status="accepted", reasons=[]),
+                "shotokusha_kana": FieldReading(value="オカモト ミノリ", confidence=0.91, status="review",
+                                                reasons=["low_confidence"])}
+    _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
+    assert readings["shotokusha_kana"].status == "review"
