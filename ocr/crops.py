@@ -159,6 +159,30 @@ def reaching_the_frame(page: np.ndarray, blank: np.ndarray, template: Template, 
 PRINTED_DARK = 160  # a blank form's pixel this dark is its printing (ruling or label)
 
 
+# A line this many times longer than high is read a second time in two halves (see ocr/read.py).
+LONG_LINE_ASPECT = 12.0
+SPLIT_SEARCH_SHARE = 0.25  # the cut is looked for within this share of the width around the middle
+
+
+def split_at_gap(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A long line cut in two at the emptiest column near its middle (between two characters), or None when it
+    is not long or no column there is free of ink."""
+    height, width = crop.shape[:2]
+    if not height or width < LONG_LINE_ASPECT * height:
+        return None
+    darkness = (crop < 128).sum(axis=0)
+    lo, hi = int(width * (0.5 - SPLIT_SEARCH_SHARE)), int(width * (0.5 + SPLIT_SEARCH_SHARE))
+    window = darkness[lo:hi]
+    if not len(window) or window.min() > 0:
+        return None
+    free = np.flatnonzero(window == 0) + lo
+    # The middle of the widest run of free columns: the space between two characters, not inside one.
+    runs = np.split(free, np.flatnonzero(np.diff(free) > 1) + 1)
+    widest = max(runs, key=len)
+    cut = int(widest[len(widest) // 2])
+    return crop[:, :cut], crop[:, cut:]
+
+
 def is_empty(crop: FieldCrop) -> bool:
     return crop.added_ink < EMPTY_INK_SHARE
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ocr.checkdigits import is_valid_corporate_number, is_valid_my_number
-from ocr.evidence import name_kana_evidence
+from ocr.evidence import confusable_readings, name_kana_evidence
 from ocr.rules import Name, holds
 from ocr.templates import FieldSpec, Template
 
@@ -176,8 +176,9 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
     - `kana_separator_missing` on the kana when it has no space or more than one: a person's kana has exactly one,
       between family and given name, and the recogniser only guesses it from a gap.
     - `name_kana_mismatch` on both when the family name's kana is none of the dictionary readings of the name's
-      beginning (pykakasi; ocr/evidence.py). A given name that disagrees flags nothing: given names often have
-      readings no dictionary holds.
+      beginning (pykakasi; ocr/evidence.py). A given name that disagrees flags nothing by itself: given names often
+      have readings no dictionary holds.
+    - `kana_lookalike_of_reading` on the kana when one look-alike character (プ for ブ) would make it agree.
     """
     if not isinstance(kana, str) or not kana.strip():
         return []
@@ -189,6 +190,10 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
         found += [(name_field, "name_kana_mismatch"), (kana_field, "name_kana_mismatch")]
     if evidence is not None and evidence.given_cut:
         found.append((kana_field, "kana_cut_short"))
+    if evidence is not None and not evidence.agrees and not evidence.mismatch and not evidence.given_cut \
+            and confusable_readings(name, kana):
+        # One look-alike away from what the name reads as (マナプ for 学, マナブ): a misread, not a rare reading.
+        found.append((kana_field, "kana_lookalike_of_reading"))
     return found
 
 

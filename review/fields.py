@@ -50,6 +50,8 @@ REASON_LABELS = {
     "unlikely_character": "この欄に通常使わない文字",
     "place_not_in_postal_data": "郵便番号データにない地名",
     "chinese_variant": "中国語の字体で読み取られた文字",
+    "second_reading_differs": "長い行を分けて読み直すと結果が違う",
+    "kana_lookalike_of_reading": "フリガナが氏名の読みと1文字だけ違う（似た文字）",
 }
 
 # A person's value may pass with these still standing (Shift+Enter): a true amount can be unusually large.

@@ -200,3 +200,15 @@ def test_a_name_does_not_vouch_for_a_kana_a_look_alike_away_from_another_of_its_
                                                 reasons=["low_confidence"])}
     _accept_kana_the_name_reads_as(load_template("ido_todoke"), readings)
     assert readings["shotokusha_kana"].status == "review"
+
+
+@pytest.mark.parametrize("name, kana, flagged", [
+    ("山本学", "ヤマモト マナプ", True),  # プ for ブ: 学 reads マナブ
+    ("山本学", "ヤマモト マナブ", False),
+    ("佐藤七夏", "サトウ ナナミ", False),  # a reading no dictionary holds, and no look-alike of one
+])
+def test_a_kana_one_look_alike_away_from_the_name_s_reading_goes_to_a_person(name, kana, flagged):
+    from ocr.validate import name_kana_reasons
+
+    reasons = name_kana_reasons(name, kana, "name", "kana")
+    assert (("kana", "kana_lookalike_of_reading") in reasons) is flagged
