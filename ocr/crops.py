@@ -162,11 +162,12 @@ PRINTED_DARK = 160  # a blank form's pixel this dark is its printing (ruling or 
 # A line this many times longer than high is read a second time in two halves (see ocr/read.py).
 LONG_LINE_ASPECT = 12.0
 SPLIT_SEARCH_SHARE = 0.25  # the cut is looked for within this share of the width around the middle
+SPACE_SHARE_OF_HEIGHT = 0.5  # a written space is at least this wide; gaps inside a line were under 0.45
 
 
 def split_at_gap(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """A long line cut in two at the emptiest column near its middle (between two characters), or None when it
-    is not long or no column there is free of ink."""
+    """A long line cut in two in the middle of a written space near its middle, or None when it is not long or
+    has no such space there."""
     height, width = crop.shape[:2]
     if not height or width < LONG_LINE_ASPECT * height:
         return None
@@ -176,9 +177,12 @@ def split_at_gap(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if not len(window) or window.min() > 0:
         return None
     free = np.flatnonzero(window == 0) + lo
-    # The middle of the widest run of free columns: the space between two characters, not inside one.
+    # Japanese print sets characters almost edge to edge, and gaps inside one (川, 八) are as wide as between two:
+    # only a written space (before a building's name) is a safe place to cut. 「川区」 cut inside 川 read 「I区」.
     runs = np.split(free, np.flatnonzero(np.diff(free) > 1) + 1)
     widest = max(runs, key=len)
+    if len(widest) < SPACE_SHARE_OF_HEIGHT * height:
+        return None
     cut = int(widest[len(widest) // 2])
     return crop[:, :cut], crop[:, cut:]
 

@@ -142,7 +142,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
 
 def _read_long_lines_in_halves(to_recognise: list[tuple[FieldSpec, np.ndarray]], recognizer: Recognizer
                                ) -> dict[str, str]:
-    """Free text on a long line (an address with its building) read again as two halves cut between characters.
+    """Free text on a long line (an address with its building) read again as two halves cut at a written space.
 
     The recogniser drops or merges characters on long lines at full score (「平河町シャルム」 read 「平河町ヤルム」
     at 0.99, 「シティ」 as 「シテ」); read in halves each part is an ordinary line. Where the two readings differ,

@@ -193,14 +193,16 @@ def test_writing_that_touches_the_frame_may_be_cut_and_writing_that_stops_short_
     assert crop_field(crossing, blank, template, spec).ink_at_sides
 
 
-def test_a_long_line_is_cut_between_two_characters_near_its_middle():
+def test_a_long_line_is_cut_only_at_a_written_space_near_its_middle():
     from ocr.crops import split_at_gap
 
     line = np.full((30, 600), 255, np.uint8)
-    for x in list(range(10, 280, 30)) + list(range(330, 590, 30)):  # characters, with a wider space at 280–330
+    for x in list(range(10, 280, 30)) + list(range(330, 590, 30)):  # characters 8 px apart, a space at 280–330
         line[5:25, x:x + 22] = 0
     left, right = split_at_gap(line)
     assert 280 <= left.shape[1] <= 330 and left.shape[1] + right.shape[1] == 600
     assert split_at_gap(line[:, :300]) is None  # not a long line
-    solid = np.zeros((30, 600), np.uint8)
-    assert split_at_gap(solid) is None  # no free column to cut at
+    no_space = np.full((30, 600), 255, np.uint8)
+    for x in range(10, 590, 30):
+        no_space[5:25, x:x + 22] = 0  # gaps between characters only: no safe place to cut
+    assert split_at_gap(no_space) is None

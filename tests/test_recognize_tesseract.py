@@ -50,7 +50,8 @@ def test_reads_japanese_with_scores_in_range(recognizer: TesseractRecognizer) ->
 
 def test_charset_fold_maps_lookalikes_and_drops_the_rest() -> None:
     assert fold_onto("O12I3S", DIGITS) == "012135"
-    assert fold_onto("1.234,500円", DIGITS + ",") == "1234,500"
+    assert fold_onto("1.234,500円", DIGITS + ",") == "1,234,500"  # a period in an amount is its comma
+    assert fold_onto("1.234,500円", DIGITS) == "1234500"
 
 
 def test_registered_and_lazily_imported(recognizer: TesseractRecognizer) -> None:
