@@ -149,7 +149,7 @@ def _read_long_lines_in_halves(to_recognise: list[tuple[FieldSpec, np.ndarray]],
     a person looks."""
     halves: list[tuple[str, np.ndarray, np.ndarray]] = []
     for spec, crop in to_recognise:
-        if CHARSET_BY_KIND.get(spec.kind, None) is None and spec.kind in ("text",):
+        if spec.kind == "text":
             split = crops.split_at_gap(crop)
             if split is not None:
                 halves.append((spec.name, *split))
