@@ -45,8 +45,8 @@ def crop_field(page: np.ndarray, blank: np.ndarray, template: Template, spec: Fi
     page_crop = crop_box(page, template, spec.box)
     blank_crop = crop_box(blank, template, spec.box)
     ink = added_ink(page_crop, blank_crop)
-    touching = bool(sides_with_ink(ink, MIN_ROWS_NEAR_FRAME)) and bool(sides_touching_frame(page, blank, template,
-                                                                                             spec.box))
+    near_sides = sides_with_ink(ink, MIN_ROWS_NEAR_FRAME)
+    touching = bool(near_sides) and bool(sides_touching_frame(page, blank, template, spec.box, near_sides))
     return FieldCrop(spec.name, page_crop, float(ink.mean()) if ink.size else 0.0, touching)
 
 
@@ -116,19 +116,19 @@ def ink_runs_past_sides(ink: np.ndarray) -> bool:
     return bool(sides_with_ink(ink))
 
 
-def sides_touching_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box) -> list[str]:
-    """The sides of the box where the writing touches (or crosses) the frame line: its end may be cut."""
-    page_crop, blank_crop = crop_box(page, template, box), crop_box(blank, template, box)
-    sides = sides_with_ink(added_ink(page_crop, blank_crop), MIN_ROWS_NEAR_FRAME)
-    if not sides:
+def sides_touching_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box,
+                         near_sides: list[str]) -> list[str]:
+    """Of `near_sides` (where the box's writing comes near the frame), those where it touches (or crosses) the
+    frame line: its end may be cut."""
+    if not near_sides:
         return []
-    widened_page, widened_blank = reaching_the_frame(page, blank, template, box)
+    widened_page, widened_blank = _widened_to_frame(page, blank, template, box, near_sides)
     ink = added_ink(widened_page, widened_blank)
     zone = int(template.mm_to_px(FRAME_TOUCH_MM)) + 1
     if ink.ndim != 2 or ink.shape[1] <= 2 * zone:
         return []
     near = {"left": ink[:, :zone], "right": ink[:, -zone:]}
-    return [side for side in sides if int(near[side].any(axis=1).sum()) >= MIN_ROWS_NEAR_FRAME]
+    return [side for side in near_sides if int(near[side].any(axis=1).sum()) >= MIN_ROWS_NEAR_FRAME]
 
 
 def reaching_the_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +141,11 @@ def reaching_the_frame(page: np.ndarray, blank: np.ndarray, template: Template, 
     sides = sides_with_ink(added_ink(page_crop, blank_crop), MIN_ROWS_NEAR_FRAME)
     if not sides:
         return page_crop, blank_crop
+    return _widened_to_frame(page, blank, template, box, sides)
+
+
+def _widened_to_frame(page: np.ndarray, blank: np.ndarray, template: Template, box: Box, sides: list[str]
+                      ) -> tuple[np.ndarray, np.ndarray]:
     x, y, w, h = box
     left = x if "left" in sides else x + FRAME_INSET_MM
     right = x + w if "right" in sides else x + w - FRAME_INSET_MM
