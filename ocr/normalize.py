@@ -338,7 +338,7 @@ CHINESE_FORMS = {
 KNOWN_MISREADS = {
     "干葉": "千葉", "干代": "千代", "干歳": "千歳", "干住": "千住", "干里": "千里", "干駄": "千駄",
     "干尋": "千尋", "干秋": "千秋", "干春": "千春", "干恵": "千恵", "干夏": "千夏", "干佳": "千佳", "干鶴": "千鶴",
-    "丁日": "丁目", "艾店": "支店",
+    "丁日": "丁目", "丁月": "丁目", "艾店": "支店",
 }
 
 _ACCOUNT_TYPE_BEFORE_NUMBER = re.compile(r"(普通|当座|貯蓄|通常|別段)\s*(?=\d)")
@@ -374,6 +374,10 @@ def _normalize_text(text: str) -> Normalized:
         repaired = repaired.replace(wrong, right)
     # A kanji or a dash inside katakana is a katakana misread (コ一ポ, コ-ポ → コーポ; コ一卜 → コート); a
     # long-vowel mark never follows a kanji, so there it is 一 (市ーツ橋 → 市一ツ橋); J before 目 after a number is 丁.
+    # 八 and 了 before katakana open a katakana word (八イツ → ハイツ, 了一バン → アーバン): no Japanese word has them
+    # there, but for 八ツ, 八ヶ and 八ケ (八ツ橋, 八ヶ岳).
+    repaired = re.sub(f"八(?=[一ー]?[{_KATAKANA}])(?![ツッヶケヵ])", "ハ", repaired)
+    repaired = re.sub(f"了(?=[一ー]?[{_KATAKANA}])", "ア", repaired)
     repaired = re.sub(f"(?<=[{_KATAKANA}])([一ー]?)卜", r"\1ト", repaired)
     repaired = re.sub(f"(?<=[{_KATAKANA}])[一\\-−‐―](?=[{_KATAKANA}])", "ー", repaired)
     repaired = re.sub(f"(?<=[{_KANJI}])ー", "一", repaired)

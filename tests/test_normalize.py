@@ -204,9 +204,18 @@ def test_text_chinese_forms_are_replaced_and_reported(raw, expected):
     ("コ-ポ浅草橋", "コーポ浅草橋"),
     ("土呂部コ一卜044", "土呂部コート044"),
     ("日光2J目13番10号", "日光2丁目13番10号"),
+    ("西勢25丁月22番7号", "西勢25丁目22番7号"),
+    ("16号八イツ月島617", "16号ハイツ月島617"),
+    ("12号了一バン中宮祠498", "12号アーバン中宮祠498"),
+    ("5番12号八一ク西小来川", "5番12号ハーク西小来川"),
 ])
 def test_text_known_misreads_are_repaired_and_reported(raw, expected):
     assert normalize("text", raw) == Normalized(expected, ["known_misread"])
+
+
+@pytest.mark.parametrize("written", ["八ツ橋3丁目", "八ヶ岳", "八ケ崎", "八幡2丁目"])
+def test_eight_before_tsu_or_ke_stays_a_kanji(written):
+    assert normalize("text", written) == Normalized(written, [])
 
 
 @pytest.mark.parametrize("written", ["髙橋", "山﨑", "渡邊", "濵田", "渡邉", chr(0xFA19) + "田"])
