@@ -18,7 +18,7 @@ from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.evidence import confusable_readings, may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
 from ocr.plausibility import implausible_characters, vocabulary_match
-from ocr.recognize import Recognizer
+from ocr.recognize import Recognition, Recognizer
 from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
 from ocr.templates import FieldSpec, Template, available_form_ids, load_template
@@ -109,11 +109,13 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     recognitions = recognizer.recognize([crop for _, crop in to_recognise],
                                         [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
     second_readings = _read_long_lines_in_halves(to_recognise, recognizer)
+    names = _name_fields(template)
     for (spec, _), recognition in zip(to_recognise, recognitions):
         era_value = None
         if spec.era_field and spec.era_field in readings:
             era_value = readings[spec.era_field].value  # type: ignore[assignment]
-        normalised = normalize(spec.kind, recognition.text, spec, era_value=era_value)
+        text = with_quiet_variants(recognition) if spec.name in names else recognition.text
+        normalised = normalize(spec.kind, text, spec, era_value=era_value)
         reasons = list(normalised.problems)
         if spec.name in runs_past_box:
             reasons.append("text_beyond_box")
@@ -397,14 +399,37 @@ def _restore_kana_separators(template: Template, readings: dict[str, FieldReadin
             kana.value = separated
 
 
+def _name_fields(template: Template) -> set[str]:
+    names = {name_field for name_field, _ in template.name_kana_pairs}
+    return names | {spec.name for spec in template.fields if spec.content in ("person_name", "organisation_name")}
+
+
+# The variant's probability over the common form's at which a name's character is taken as the variant: between
+# the highest seen with the common form written and the lowest with the variant (ocr.recognize.QUIET_VARIANTS).
+QUIET_VARIANT_ODDS = 1e-3
+
+
+def with_quiet_variants(recognition: Recognition) -> str:
+    """A name's reading with each character whose quiet variant the model saw enough of written as that variant
+    (高 → 髙). The name still goes to a person (`variant_possible`): this only makes their prefilled value right
+    more often."""
+    text = recognition.text
+    for occurrence, common, variant, odds in sorted(recognition.variant_odds, reverse=True):
+        if odds < QUIET_VARIANT_ODDS:
+            continue
+        positions = [i for i, ch in enumerate(text) if ch == common]
+        if occurrence < len(positions):
+            at = positions[occurrence]
+            text = text[:at] + variant + text[at + 1:]
+    return text
+
+
 def _flag_possible_variants(template: Template, readings: dict[str, FieldReading]) -> None:
     """A name read with 高, 崎, 浜… may have been written 髙, 﨑, 濵…: the recogniser folds the register's variants
     into their common forms at full score (髙木 → 高木 at 0.999), and a variant must be kept as written. Only a
     person looking at the crop can tell, so such a name (a person's, or a company's: 髙島屋) is not accepted on the
     engine's word."""
-    names = {name_field for name_field, _ in template.name_kana_pairs}
-    names |= {spec.name for spec in template.fields if spec.content in ("person_name", "organisation_name")}
-    for name in names:
+    for name in _name_fields(template):
         reading = readings.get(name)
         if reading and isinstance(reading.value, str) and may_be_variant(reading.value):
             if "variant_possible" not in reading.reasons:

@@ -190,6 +190,7 @@ def test_text_plain(raw, expected):
     ("惠子", "恵子"),
     ("広岛", "広島"),
     ("横浜市鹤見区", "横浜市鶴見区"),
+    ("野付郡别海町", "野付郡別海町"),
 ])
 def test_text_chinese_forms_are_replaced_and_reported(raw, expected):
     assert normalize("text", raw) == Normalized(expected, ["chinese_variant"])

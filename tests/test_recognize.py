@@ -221,3 +221,25 @@ def test_a_period_between_digits_counts_as_the_comma_an_amount_allows():
     digits_only = ClassFolding.build(characters, "0123456789")
     outputs_of = dict(zip(digits_only.sources.tolist(), (digits_only.outputs[i] for i in digits_only.matrix.argmax(axis=1))))
     assert outputs_of[3] == outputs_of[4] == ""  # where no comma is allowed both are the blank
+
+
+@pytest.mark.parametrize("font", [MINCHO, GOTHIC])
+def test_the_probability_left_on_a_quiet_variant_tells_which_was_written(recognizer, font):
+    from ocr.read import QUIET_VARIANT_ODDS, with_quiet_variants
+
+    written_variant, written_common = recognizer.recognize(
+        [render_line("髙橋翔太", font), render_line("高橋翔太", font)], [None, None])
+    assert written_variant.text == written_common.text == "高橋翔太"  # the model itself chooses 高 for both
+    (_, _, _, variant_odds), = written_variant.variant_odds
+    (_, _, _, common_odds), = written_common.variant_odds
+    assert variant_odds > QUIET_VARIANT_ODDS > common_odds
+    assert with_quiet_variants(written_variant) == "髙橋翔太"
+    assert with_quiet_variants(written_common) == "高橋翔太"
+
+
+def test_quiet_variants_replace_only_the_occurrence_the_odds_name():
+    from ocr.read import with_quiet_variants
+
+    reading = Recognition("高橋高子", 0.99, variant_odds=((0, "高", "髙", 0.0001), (1, "高", "髙", 0.02)))
+    assert with_quiet_variants(reading) == "高橋髙子"
+    assert with_quiet_variants(Recognition("高橋", 0.99)) == "高橋"  # an engine without class probabilities
