@@ -404,8 +404,8 @@ def _name_fields(template: Template) -> set[str]:
     return names | {spec.name for spec in template.fields if spec.content in ("person_name", "organisation_name")}
 
 
-# The variant's probability over the common form's at which a name's character is taken as the variant: between
-# the highest seen with the common form written and the lowest with the variant (ocr.recognize.QUIET_VARIANTS).
+# The variant's probability over the common form's at which a name's character is taken as the variant: above all
+# 81 written 高 measured (at most 0.00064) and below 15 of the 16 written 髙 (ocr.recognize.QUIET_VARIANTS).
 QUIET_VARIANT_ODDS = 1e-3
 
 
