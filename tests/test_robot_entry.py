@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from faker import Faker
@@ -327,3 +328,42 @@ def test_masks_keep_only_the_last_four_characters() -> None:
     assert mask("123456789018") == "********9018"
     assert mask("ab") == "**"
     assert scrub("番号 123456789018 と pw robot01-pass", ["robot01-pass"]) == "番号 ********9018 と pw ********pass"
+
+
+@browser
+def test_evidence_screenshots_paint_over_every_secret_on_screen(tmp_path: Path) -> None:
+    import cv2
+    from playwright.sync_api import sync_playwright
+
+    from robots.browser import launch_chromium
+    from robots.evidence import save_evidence
+
+    secret = "123456789018"
+    screen = """<body style="font-size:24px; background:#fff">
+      <p id="plain">宛名番号 0012345</p>
+      <input id="whole" value="1234 5678 9018" style="width:300px; font-size:24px">
+      <p><input id="part" value="5678" style="width:120px; font-size:24px">
+         <input id="other" value="山田" style="width:120px; font-size:24px"></p>
+      <p id="text">個人番号：１２３４５６７８９０１８</p>
+      <p id="run">配偶者 987654321098</p></body>"""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            page = chromium.new_page()
+            page.set_content(screen)
+            boxes = {name: page.locator(f"#{name}").bounding_box()
+                     for name in ("plain", "whole", "part", "other", "text", "run")}
+            written = save_evidence(page, tmp_path, "form-1", "failed", with_html=False, secrets=[secret])
+        finally:
+            chromium.close()
+    assert [p.name for p in written] == ["form-1_failed.png"]
+    shot = cv2.imread(str(written[0]), cv2.IMREAD_GRAYSCALE)
+
+    def inside(name: str) -> np.ndarray:
+        box = boxes[name]
+        return shot[int(box["y"]) + 3:int(box["y"] + box["height"]) - 3, int(box["x"]) + 3:int(box["x"] + box["width"]) - 3]
+
+    for painted in ("whole", "part", "text", "run"):  # the number whole, in a box of four, full-width, any 12 digits
+        assert inside(painted).max() <= 10, painted
+    for shown in ("plain", "other"):
+        assert inside(shown).max() >= 240 and inside(shown).min() <= 100, shown  # paper and ink: left as it was
