@@ -163,3 +163,16 @@ def test_several_rules_name_only_the_fields_of_the_failing_one():
     failing_both = validate_cross_fields(template, {"a": "160", "b": "100", "c": "70", "d": "20", "e": "150"})
     assert failing_both["a"] == ["cross_field:total", "cross_field:copy"]
     assert set(failing_both) == {"a", "b", "c", "d", "e"}
+
+
+@pytest.mark.parametrize("account, reasons", [
+    ("三菱UFJ銀行大田支店 普通 7513163", []),
+    ("京葉信用金庫調布支店 当座預金 0012345", []),
+    ("京葉信用金庫調布支店 普通 998948", ["account_number_length"]),  # the last digit dropped at the frame
+    ("千葉銀行本店 普通 12345678", ["account_number_length"]),
+    ("千葉銀行本店 普通", ["account_number_length"]),
+    ("ゆうちょ銀行 記号12345 番号12345671", []),  # ゆうちょ writes 記号・番号 otherwise: not checked
+])
+def test_a_bank_account_number_has_seven_digits(account, reasons):
+    field = load_template("hojin_shinkoku").field("kanpu_kinyu_kikan")
+    assert validate_field(field, account) == reasons
