@@ -34,6 +34,10 @@ class Recognition:
     # 髙): (which occurrence of the character in `text`, 0 first; the character; the variant; the variant's
     # probability over the character's). Empty from engines without per-class probabilities.
     variant_odds: tuple[tuple[int, str, str, float], ...] = ()
+    # The text had every timestep where the blank won but a character came close (NEAR_MISS_FLOOR) taken as that
+    # character: a repeated digit merged (33,000 read 3,000) or one left out shows as a longer text here. Empty
+    # from engines without per-class probabilities.
+    near_miss_text: str = ""
 
 
 @runtime_checkable
@@ -254,7 +258,19 @@ def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool,
     score = float(np.mean(content))
     char_scores = tuple(round(min(run[3], 1.0), 5) for run in runs if not run[0].isspace())
     return Recognition(text, round(min(score, 1.0), 5), char_scores,
-                       _variant_odds(scores, runs, run_classes, outputs, variants or {}))
+                       _variant_odds(scores, runs, run_classes, outputs, variants or {}),
+                       _near_miss_text(scores, best, outputs))
+
+
+NEAR_MISS_FLOOR = 0.1
+
+
+def _near_miss_text(scores: np.ndarray, best: np.ndarray, outputs: Sequence[str]) -> str:
+    runner_up = scores[:, 1:].argmax(axis=1) + 1
+    close = (best == 0) & (scores[np.arange(len(best)), runner_up] >= NEAR_MISS_FLOOR)
+    path = np.where(close, runner_up, best)
+    kept = [output for step, output in enumerate(path) if output != 0 and (step == 0 or output != path[step - 1])]
+    return "".join(outputs[output] for output in kept)
 
 
 def _variant_odds(scores: np.ndarray, runs: list[tuple[str, int, int, float]], run_classes: list[int],

@@ -206,3 +206,30 @@ def test_a_long_line_is_cut_only_at_a_written_space_near_its_middle():
     for x in range(10, 590, 30):
         no_space[5:25, x:x + 22] = 0  # gaps between characters only: no safe place to cut
     assert split_at_gap(no_space) is None
+
+
+def test_an_amount_the_model_nearly_read_with_another_digit_goes_to_a_person():
+    from ocr.read import _near_miss_changes_value
+    from ocr.recognize import Recognition
+
+    amount = load_template("kyuyo_hokoku").field("seimei_hoken_kojo")
+    merged = Recognition("3,000", 0.9986, near_miss_text="33,000")
+    assert _near_miss_changes_value(amount, merged, "3000", None)
+    comma_only = Recognition("33000", 0.99, near_miss_text="33,000")  # the same value: nothing to ask
+    assert not _near_miss_changes_value(amount, comma_only, "33000", None)
+    name = load_template("kyuyo_hokoku").field("shimei")  # text is checked by other evidence
+    assert not _near_miss_changes_value(name, Recognition("山田", 0.99, near_miss_text="山田一"), "山田", None)
+
+
+def test_handwritten_33000_read_3000_is_not_accepted(tmp_path):
+    # Seed 900046: the second 3 lost to the blank by 0.486 to 0.506, and 3,000 was accepted at 0.9986.
+    from ocr.read import read_path
+    from ocr.recognize import make_recognizer
+    from samples.generate import generate_many
+
+    (path,) = generate_many("kyuyo_hokoku", count=1, style="handwritten", profile="office200", seed=900046,
+                            out_dir=tmp_path)
+    (result,) = read_path(path, make_recognizer("rapidocr"))
+    reading = result.fields["seimei_hoken_kojo"]
+    assert reading.raw_text == "3,000"
+    assert "near_miss_character" in reading.reasons and reading.status == "review"

@@ -243,3 +243,18 @@ def test_quiet_variants_replace_only_the_occurrence_the_odds_name():
     reading = Recognition("高橋高子", 0.99, variant_odds=((0, "高", "髙", 0.0001), (1, "高", "髙", 0.02)))
     assert with_quiet_variants(reading) == "高橋髙子"
     assert with_quiet_variants(Recognition("高橋", 0.99)) == "高橋"  # an engine without class probabilities
+
+
+def test_a_character_that_nearly_beat_the_blank_shows_in_the_near_miss_text():
+    from ocr.recognize import greedy_ctc
+
+    outputs = ["", "3", "0", ","]
+    # 33,000 as handwriting gave it: the second 3 lost to the blank 0.486 to 0.506, so greedy decoding reads 3,000.
+    steps = [[0.74, 0.26, 0, 0], [0.003, 0.995, 0, 0], [0.99, 0, 0, 0], [0.506, 0.486, 0, 0], [0, 0, 0, 1.0],
+             [0.99, 0, 0, 0], [0, 0, 1.0, 0], [0.99, 0, 0, 0], [0, 0, 1.0, 0], [0.99, 0, 0, 0], [0, 0, 1.0, 0]]
+    reading = greedy_ctc(np.array(steps, dtype=np.float32), outputs, gap_spaces=False)
+    assert reading.text == "3,000"
+    assert reading.near_miss_text == "33,000"
+    # A character's own onset (0.26 before the 3 it belongs to) adds nothing.
+    sure = greedy_ctc(np.array(steps[:3] + steps[4:], dtype=np.float32), outputs, gap_spaces=False)
+    assert sure.text == sure.near_miss_text == "3,000"
