@@ -216,6 +216,12 @@ def _normalize_postal_code(text: str) -> Normalized:
     return Normalized(f"{digits[:3]}-{digits[3:]}")
 
 
+# The Japanese numbering plan: 00 and 010 start calls abroad, never a number here (handwritten 070 read 010 at
+# 0.998); mobiles, IP phones and M2M (070/080/090, 050, 020, 060) and 0800 have 11 digits, every other number 10.
+_NEVER_DOMESTIC = ("00", "010")
+_ELEVEN_DIGIT_PREFIXES = ("020", "050", "060", "070", "080", "090", "0800")
+
+
 def _normalize_phone(text: str) -> Normalized:
     """Digits with the writer's grouping kept as ASCII hyphens: "(043)245-5111" → "043-245-5111"."""
     text = re.sub(r"^(?:TEL|Tel|tel|電話)[:.]?", "", text)
@@ -226,8 +232,10 @@ def _normalize_phone(text: str) -> Normalized:
     digits = grouped.replace("-", "")
     if not digits.isdigit():
         return Normalized(grouped or None, ["not_digits"])
-    if not digits.startswith("0") or not 10 <= len(digits) <= 11:
-        return Normalized(grouped, ["wrong_length" if digits.startswith("0") else "not_phone"])
+    if not digits.startswith("0") or digits.startswith(_NEVER_DOMESTIC):
+        return Normalized(grouped, ["not_phone"])
+    if len(digits) != (11 if digits.startswith(_ELEVEN_DIGIT_PREFIXES) else 10):
+        return Normalized(grouped, ["wrong_length"])
     # A Japanese number is written in three groups; a thin hyphen is the first thing a fax loses (「047091-3257」 at
     # 0.9998), and where the groups split cannot be told from the digits, so a person looks.
     if grouped.count("-") != 2:

@@ -124,6 +124,11 @@ def test_postal_code(raw, expected, problems):
     ("047091-3257", "047091-3257", ["phone_grouping_unsure"]),  # a hyphen lost on a fax
     ("043-245-511", "043-245-511", ["wrong_length"]),
     ("143-245-5111", "143-245-5111", ["not_phone"]),
+    ("010-5685-6875", "010-5685-6875", ["not_phone"]),  # handwritten 070 read 010: 010 calls abroad
+    ("0120-123-456", "0120-123-456", []),
+    ("0800-123-4567", "0800-123-4567", []),
+    ("090-1234-567", "090-1234-567", ["wrong_length"]),  # a mobile number has 11 digits
+    ("043-2455-51112", "043-2455-51112", ["wrong_length"]),
 ])
 def test_phone(raw, expected, problems):
     assert normalize("phone", raw) == Normalized(expected, problems)
