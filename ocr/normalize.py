@@ -299,8 +299,10 @@ def _separator_read_as_long_vowel(text: str) -> str:
 # A large ユ/ヨ between an イ-row kana and ウ/ン is almost always a small one read large (シヨウ for ショウ, ジユン
 # for ジュン); the legitimate large readings in names (キヨシ, ニシヤマ, ヨシユキ) are not followed by ウ or ン.
 _LARGE_YOON = re.compile("[キギシジチヂニヒビピミリ](?:ユ[ウン]|ヨウ)")
-# ッ doubles the consonant that follows: never at the start of a word, after ン/ー/ッ, or before a vowel, ン or ー.
-_SOKUON_BEFORE_NOT = set("アイウエオンーッャュョァィゥェォ ")
+# ッ doubles the consonant that follows: never at the start of a word, after ン/ー/ッ, or before a vowel, ン or ー;
+# nor before the nasal and liquid rows (ナ, マ, ヤ, ラ, ワ), which no Japanese word doubles (マッモト for マツモト
+# was accepted at 0.989). ハ行 stays allowed for loanwords (バッハ, ゴッホ).
+_SOKUON_BEFORE_NOT = set("アイウエオンーッャュョァィゥェォ ナニヌネノマミムメモヤユヨラリルレロワヲ")
 _SOKUON_AFTER_NOT = set("ンーッ ")
 
 

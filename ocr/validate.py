@@ -197,6 +197,7 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
       beginning (pykakasi; ocr/evidence.py). A given name that disagrees flags nothing by itself: given names often
       have readings no dictionary holds.
     - `kana_lookalike_of_reading` on the kana when one look-alike character (プ for ブ) would make it agree.
+    - `name_cut_short` on the name when its given name reads as only the beginning of the given kana (明, アケミ).
     """
     if not isinstance(kana, str) or not kana.strip():
         return []
@@ -208,6 +209,8 @@ def name_kana_reasons(name: object, kana: object, name_field: str, kana_field: s
         found += [(name_field, "name_kana_mismatch"), (kana_field, "name_kana_mismatch")]
     if evidence is not None and evidence.given_cut:
         found.append((kana_field, "kana_cut_short"))
+    if evidence is not None and evidence.name_cut:
+        found.append((name_field, "name_cut_short"))
     if evidence is not None and not evidence.agrees and not evidence.mismatch and not evidence.given_cut \
             and confusable_readings(name, kana):
         # One look-alike away from what the name reads as (マナプ for 学, マナブ): a misread, not a rare reading.

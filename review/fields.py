@@ -51,6 +51,7 @@ REASON_LABELS = {
     "place_not_in_postal_data": "郵便番号データにない地名",
     "chinese_variant": "中国語の字体で読み取られた文字",
     "second_reading_differs": "長い行を分けて読み直すと結果が違う",
+    "name_cut_short": "氏名の読みがフリガナの途中で終わる（最後の文字が欠けた可能性）",
     "near_miss_character": "読取に近い別の文字があり、桁が落ちた・重なった可能性",
     "account_number_length": "口座番号が7桁でない（または種目・番号が読めない）",
     "kana_lookalike_of_reading": "フリガナが氏名の読みと1文字だけ違う（似た文字）",

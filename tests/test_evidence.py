@@ -212,3 +212,18 @@ def test_a_kana_one_look_alike_away_from_the_name_s_reading_goes_to_a_person(nam
 
     reasons = name_kana_reasons(name, kana, "name", "kana")
     assert (("kana", "kana_lookalike_of_reading") in reasons) is flagged
+
+
+@pytest.mark.parametrize("name, kana, cut", [
+    ("山田明", "ヤマダ アケミ", True),  # 明美 with its last character lost, accepted at 0.9993 before
+    ("佐藤健", "サトウ ケンタ", True),
+    ("山田明美", "ヤマダ アケミ", False),
+    ("佐藤健", "サトウ タケシ", False),  # one character read in full: タケシ is a reading of 健
+    ("鈴木博", "スズキ ヒロシ", False),
+    ("高橋栞", "タカハシ シオリ", False),
+    ("佐藤翔太", "サトウ ショウタロウ", True),  # 翔太郎 with 郎 lost
+])
+def test_a_name_that_reads_as_only_the_beginning_of_its_kana_has_lost_its_end(name, kana, cut):
+    from ocr.validate import name_kana_reasons
+
+    assert (("name", "name_cut_short") in name_kana_reasons(name, kana, "name", "kana")) is cut

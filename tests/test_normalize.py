@@ -167,6 +167,9 @@ def test_full_width_space_read_as_long_vowel_mark():
 
 def test_kana_problems():
     assert normalize("kana", "サィトウ").problems == ["small_kana_suspicious"]
+    assert normalize("kana", "マッモト ユイ").problems == ["small_kana_suspicious"]
+    assert normalize("kana", "ハットリ ユイ").problems == []
+    assert normalize("kana", "バッハショウジ").problems == []
     assert normalize("kana", "佐藤 ケンタ").problems == ["not_kana"]
     assert normalize("kana", "サトウ1").problems == ["not_kana"]
 
