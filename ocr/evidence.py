@@ -83,8 +83,8 @@ def name_kana_evidence(name: str, kana: str) -> NameKanaEvidence:
         if reads_as(name[:split], family):
             if reads_as(name[split:], given):
                 return NameKanaEvidence("agree", "agree", split)
-            return NameKanaEvidence("agree", "unknown", split, given_cut=_reading_cut_short(name[split:], given),
-                                    name_cut=_reads_as_beginning_of(name[split:], given))
+            given_cut, name_cut = _partial_readings(name[split:], given)
+            return NameKanaEvidence("agree", "unknown", split, given_cut=given_cut, name_cut=name_cut)
     # The family kana is no reading of any beginning of the name. Only a dictionary that knows the characters
     # can say so: an unknown character (外字, a rare variant) leaves the question open.
     if all(_has_entries(ch) for ch in name):
@@ -189,50 +189,33 @@ def _match(kanji: str, kana: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _reads_as_beginning_of(kanji: str, kana: str) -> bool:
-    """Whether a dictionary reading of the whole of `kanji` is `kana` with its end missing."""
-    stack, seen = [(0, 0)], set()
-    while stack and len(seen) <= MAX_STATES:
-        i, j = stack.pop()
-        if (i, j) in seen:
-            continue
-        seen.add((i, j))
-        if i == len(kanji):
-            if 0 < j < len(kana):
-                return True
-            continue
-        for length, reading in _word_readings(kanji, i):
-            for variant in _with_rendaku(reading) if i > 0 else (reading,):
-                if kana.startswith(variant, j):
-                    stack.append((i + length, j + len(variant)))
-    return False
-
-
-def _reading_cut_short(kanji: str, kana: str) -> bool:
-    """Whether `kana` is a dictionary reading of `kanji` with its end missing: it runs out inside a character's
-    reading, or before the last characters."""
+def _partial_readings(kanji: str, kana: str) -> tuple[bool, bool]:
+    """Whether (1) `kana` is a dictionary reading of `kanji` with its end missing — it runs out inside a character's
+    reading, or before the last characters — and (2) a dictionary reading of the whole of `kanji` is `kana` with
+    its end missing."""
+    kana_short = kanji_short = False
     if not kanji or not kana:
-        return False
+        return False, False
     stack, seen = [(0, 0)], set()
-    while stack and len(seen) <= MAX_STATES:
+    while stack and len(seen) <= MAX_STATES and not (kana_short and kanji_short):
         i, j = stack.pop()
         if (i, j) in seen:
             continue
         seen.add((i, j))
-        if j == len(kana):
-            if i < len(kanji):
-                return True
-            continue
         if i == len(kanji):
+            kanji_short = kanji_short or 0 < j < len(kana)
+            continue
+        if j == len(kana):
+            kana_short = True
             continue
         for length, reading in _word_readings(kanji, i):
             for variant in _with_rendaku(reading) if i > 0 else (reading,):
                 rest = kana[j:]
                 if len(rest) < len(variant) and variant.startswith(rest):
-                    return True
+                    kana_short = True
                 if kana.startswith(variant, j):
                     stack.append((i + length, j + len(variant)))
-    return False
+    return kana_short, kanji_short
 
 
 def _word_readings(text: str, start: int) -> list[tuple[int, str]]:

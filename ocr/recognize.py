@@ -87,12 +87,10 @@ class RapidOCRRecognizer:
         self._decoder = self._text_rec.postprocess_op
         self._characters: list[str] = list(self._decoder.character)  # [blank, …the model's characters…, " "]
         self._foldings: dict[str, ClassFolding] = {}
-        self.model_path = model_path
-
-    def _variant_classes(self) -> dict[int, int]:
         index = {ch: i for i, ch in enumerate(self._characters)}
-        return {index[common]: index[variant] for common, variant in QUIET_VARIANTS.items()
-                if common in index and variant in index}
+        self._variant_classes = {index[common]: index[variant] for common, variant in QUIET_VARIANTS.items()
+                                 if common in index and variant in index}
+        self.model_path = model_path
 
     def recognize(self, crops: list[np.ndarray], charset: list[str | None]) -> list[Recognition]:
         if len(charset) != len(crops):
@@ -115,8 +113,7 @@ class RapidOCRRecognizer:
 
     def _decode(self, probabilities: np.ndarray, allowed: str | None) -> Recognition:
         if allowed is None:
-            return greedy_ctc(probabilities[0], self._characters, gap_spaces=False,
-                              variants=self._variant_classes())
+            return greedy_ctc(probabilities[0], self._characters, gap_spaces=False, variants=self._variant_classes)
         if allowed not in self._foldings:
             self._foldings[allowed] = ClassFolding.build(self._characters, allowed)
         return decode_restricted(probabilities[0], self._foldings[allowed])
