@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Protocol, Sequence, runtime_checkable
 
@@ -35,8 +35,8 @@ class Recognition:
     # probability over the character's). Empty from engines without per-class probabilities.
     variant_odds: tuple[tuple[int, str, str, float], ...] = ()
     # The text had every timestep where the blank won but a character came close (NEAR_MISS_FLOOR) taken as that
-    # character: a repeated digit merged (33,000 read 3,000) or one left out shows as a longer text here. Empty
-    # from engines without per-class probabilities.
+    # character: a repeated digit merged (33,000 read 3,000) or one left out shows as a longer text here. Set by
+    # charset-restricted decoding only; empty from engines without per-class probabilities.
     near_miss_text: str = ""
 
 
@@ -217,7 +217,12 @@ def decode_restricted(probabilities: np.ndarray, folding: ClassFolding) -> Recog
     the model put on characters outside the charset (a kanji in a digits box) lowers the score.
     """
     folded = probabilities[:, folding.sources] @ folding.matrix
-    return greedy_ctc(folded, folding.outputs, gap_spaces=folding.spaces_allowed)
+    reading = greedy_ctc(folded, folding.outputs, gap_spaces=folding.spaces_allowed)
+    if not reading.text:
+        return reading
+    # Only restricted (numeric, kana, date) readings get one: over the few folded classes it costs nothing, while
+    # over free text's 18,000 classes it would cost a full argmax per crop for a value nobody looks at.
+    return replace(reading, near_miss_text=_near_miss_text(folded, folded.argmax(axis=1), folding.outputs))
 
 
 # Register variants PP-OCRv6 has a class for but chooses almost never: 髙 written is read 高, and what tells them
@@ -255,8 +260,7 @@ def greedy_ctc(scores: np.ndarray, outputs: Sequence[str], *, gap_spaces: bool,
     score = float(np.mean(content))
     char_scores = tuple(round(min(run[3], 1.0), 5) for run in runs if not run[0].isspace())
     return Recognition(text, round(min(score, 1.0), 5), char_scores,
-                       _variant_odds(scores, runs, run_classes, outputs, variants or {}),
-                       _near_miss_text(scores, best, outputs))
+                       _variant_odds(scores, runs, run_classes, outputs, variants or {}))
 
 
 NEAR_MISS_FLOOR = 0.1

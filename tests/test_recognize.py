@@ -246,15 +246,13 @@ def test_quiet_variants_replace_only_the_occurrence_the_odds_name():
 
 
 def test_a_character_that_nearly_beat_the_blank_shows_in_the_near_miss_text():
-    from ocr.recognize import greedy_ctc
-
-    outputs = ["", "3", "0", ","]
+    folding = ClassFolding.build(["", "3", "0", ","], DIGITS + ",")
     # 33,000 as handwriting gave it: the second 3 lost to the blank 0.486 to 0.506, so greedy decoding reads 3,000.
     steps = [[0.74, 0.26, 0, 0], [0.003, 0.995, 0, 0], [0.99, 0, 0, 0], [0.506, 0.486, 0, 0], [0, 0, 0, 1.0],
              [0.99, 0, 0, 0], [0, 0, 1.0, 0], [0.99, 0, 0, 0], [0, 0, 1.0, 0], [0.99, 0, 0, 0], [0, 0, 1.0, 0]]
-    reading = greedy_ctc(np.array(steps, dtype=np.float32), outputs, gap_spaces=False)
+    reading = decode_restricted(np.array(steps, dtype=np.float32), folding)
     assert reading.text == "3,000"
     assert reading.near_miss_text == "33,000"
     # A character's own onset (0.26 before the 3 it belongs to) adds nothing.
-    sure = greedy_ctc(np.array(steps[:3] + steps[4:], dtype=np.float32), outputs, gap_spaces=False)
+    sure = decode_restricted(np.array(steps[:3] + steps[4:], dtype=np.float32), folding)
     assert sure.text == sure.near_miss_text == "3,000"
