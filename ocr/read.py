@@ -13,11 +13,12 @@ import numpy as np
 
 from ocr import calibration, crops, geometry
 from ocr.addresses import check_address
+from ocr.banks import check_bank_account
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.evidence import confusable_readings, may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
-from ocr.plausibility import implausible_characters, vocabulary_match
+from ocr.plausibility import implausible_characters, stray_punctuation, vocabulary_match
 from ocr.recognize import Recognition, Recognizer
 from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
@@ -134,6 +135,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _flag_possible_variants(template, readings)
     _flag_implausible_characters(template, readings)
     _check_addresses(template, readings)
+    _check_bank_accounts(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
@@ -175,8 +177,25 @@ def _flag_implausible_characters(template: Template, readings: dict[str, FieldRe
         reading = readings.get(spec.name)
         if reading is None or not isinstance(reading.value, str):
             continue
-        if implausible_characters(reading.value, spec.content) and "unlikely_character" not in reading.reasons:
+        odd = implausible_characters(reading.value, spec.content) or (spec.kind == "text"
+                                                                    and stray_punctuation(reading.value))
+        if odd and "unlikely_character" not in reading.reasons:
             reading.reasons.append("unlikely_character")
+            reading.status = "review"
+
+
+def _check_bank_accounts(template: Template, readings: dict[str, FieldReading]) -> None:
+    """A 還付口座 whose institution, or whose branch of it, is not in the Zengin data goes to a person
+    (`bank_not_in_zengin_data`, `branch_not_in_zengin_data`): 「り)そな銀行」 and a misread branch are no real ones."""
+    for spec in template.fields:
+        reading = readings.get(spec.name)
+        if spec.content != "bank_account" or reading is None or not isinstance(reading.value, str):
+            continue
+        checked = check_bank_account(reading.value)
+        reason = "bank_not_in_zengin_data" if not checked.bank_known else \
+            "branch_not_in_zengin_data" if checked.branch_known is False else None
+        if reason and reason not in reading.reasons:
+            reading.reasons.append(reason)
             reading.status = "review"
 
 
