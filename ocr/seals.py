@@ -24,7 +24,7 @@ OUTLINE_MIN_COVERAGE = 0.88
 NEIGHBOUR_MAX_COVERAGE = 0.65
 NEIGHBOUR_MM = 2
 # At most this share of the outline may cross printing: a square lying along a table's rules is hidden, not found.
-SEEN_MIN_SHARE = 0.75
+SEEN_MIN_SHARE = 0.6
 # An outline is a line: at most points of it the paper THIN_MM further out is clean. A row of writing that an
 # outline could be laid along is thick (a two-line block of names looks like a square of text otherwise).
 THIN_MM = 2
