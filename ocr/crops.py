@@ -404,6 +404,10 @@ def mark_ink_from_outside(page: np.ndarray, blank: np.ndarray, template: Templat
     levelled = np.clip(page_context * (255.0 / paper), 0, 255).astype(np.uint8)
     kernel = np.ones((2 * MARK_TOLERANCE_PX + 1,) * 2, np.uint8)
     ink = (cv2.erode(blank[cy0:cy1, cx0:cx1], kernel).astype(np.int16) - levelled.astype(np.int16)) > INK_DELTA
+    # A stroke crossing the box's frame is cut in two where the frame's printing is subtracted (with its
+    # tolerance): spread the ink over that gap before taking pieces.
+    bridge = 2 * (MARK_TOLERANCE_PX + 2) + 1
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((bridge, bridge), np.uint8)).astype(bool)
     count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
     seeds = np.zeros_like(ink)
     seeds[y0 - cy0:y0 - cy0 + ih, x0 - cx0:x0 - cx0 + iw] = inner_ink[:cy1 - y0, :cx1 - x0]

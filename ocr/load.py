@@ -136,11 +136,14 @@ def _greyscale(frame: Image.Image) -> np.ndarray:
 # (samples/stamps.py, JPEG 35–70): seal strokes ≥ 90 over the paper, the pink fringe JPEG leaves around them 30–60,
 # black and blue ink and grey paper under uneven light ≤ 15.
 RED_INK_MARGIN = 30
+# Red ink reflects about 80% of the red light paper does (vermilion more): lifting a red pixel's red channel by this
+# much turns the seal into paper, so JPEG noise over it no longer reaches the ink threshold (crops.INK_DELTA).
+RED_INK_LIFT = 1.25
 
 
 def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
     """Grey of a colour page with red ink taken out: where red dominates, the pixel is as light as its red
-    channel (what the paper under the seal reflects in red light, as a red dropout filter sees it); elsewhere
+    channel, lifted (what the paper under the seal reflects in red light, as a red dropout filter sees it); elsewhere
     ordinary luminance. A black stroke under a red seal stays black (its red channel is dark too)."""
     import cv2
 
@@ -154,7 +157,8 @@ def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
     # fringe goes with the stroke.
     reddish = cv2.dilate(reddish.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     out = grey.copy()
-    out[reddish] = np.maximum(grey[reddish], rgb[..., 0][reddish])
+    lifted = np.clip(rgb[..., 0][reddish].astype(np.float32) * RED_INK_LIFT, 0, 255).astype(np.uint8)
+    out[reddish] = np.maximum(grey[reddish], lifted)
     return out
 
 
