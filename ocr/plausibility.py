@@ -66,6 +66,8 @@ def stray_punctuation(text: str) -> list[str]:
             else:
                 found.append(ch)
     found += depth
+    # A pair with nothing inside is a misread too: 「合同会社佐々木運輸()」 at 0.99, the seal beside the name read so.
+    found += re.findall(f"[{re.escape(_OPENING)}][{re.escape(_CLOSING)}]", text)
     return list(dict.fromkeys(found))
 
 
