@@ -39,14 +39,14 @@ class AsWritten:
 def confirmed_as_written(session: Session, batch_id: int) -> list[AsWritten]:
     """The values of a batch's forms that a supervisor confirmed as written, oldest first."""
     form_pks = set(session.scalars(select(Form.id).where(Form.batch_id == batch_id)))
-    found = []
+    rows = []
     for row in session.scalars(select(AuditEntry).where(AuditEntry.action == ACTION).order_by(AuditEntry.id)):
         form_part, _, field_part = row.subject.partition("/")
         form_pk = int(form_part.removeprefix("form:"))
         if form_pk not in form_pks:
             continue
         after = json.loads(row.after or "{}")
-        found.append(AsWritten(form_pk, field_part.removeprefix("field:"), row.actor, row.at,
+        rows.append(AsWritten(form_pk, field_part.removeprefix("field:"), row.actor, row.at,
                                REASONS.get(after.get("reason", ""), after.get("reason", "")),
                                list(after.get("problems", []))))
-    return found
+    return rows

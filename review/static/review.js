@@ -168,7 +168,9 @@
     document.querySelectorAll(".field-row select.as-written-reason").forEach((select) => {
       const row = select.closest(".field-row");
       select.addEventListener("keydown", (event) => {
-        if (event.key === "Enter") { event.preventDefault(); select.closest(".as-written").hidden = true; save(row, true, select.value); }
+        const digit = /^[1-9]$/.test(event.key) ? Number(event.key) : 0;
+        if (digit && digit <= select.options.length) select.selectedIndex = digit - 1;
+        if (event.key === "Enter" || digit) { event.preventDefault(); select.closest(".as-written").hidden = true; save(row, true, select.value); }
         else if (event.key === "Escape") { event.preventDefault(); select.closest(".as-written").hidden = true; focusRow(row); }
       });
     });
