@@ -18,7 +18,6 @@ from ledger.models import AuditEntry, FieldValue, Form
 from ledger.states import FormState
 from ledger.values import decode_value
 from review.settings import ReviewSettings
-from review.throttle import ThrottlePolicy
 from review_scenario import PASSWORD, add_users, flagged_copy, make_ledger, record_form
 from test_review_browser import (Site, audit_rows, browser, focused_field, form_state, scans, serve,  # noqa: F401
                                  shared_dirs, sign_in, wait_for)
@@ -34,12 +33,12 @@ def day_site(tmp_path: Path, shared_dirs):
     archive, cache = shared_dirs
     stack = []
 
-    def make(blind_kinds: frozenset[str] = frozenset(), throttle: ThrottlePolicy | None = None) -> Site:
+    def make(blind_kinds: frozenset[str] = frozenset(), throttle=None) -> Site:
         url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         engine = make_ledger(url)
         add_users(engine, USERS)
         settings = ReviewSettings(ledger_url=url, archive_root=archive, cache_dir=cache, blind_kinds=blind_kinds,
-                                  throttle=throttle or ThrottlePolicy())
+                                  **({"throttle": throttle} if throttle else {}))
         context = serve(settings)
         base = context.__enter__()
         stack.append(context)
@@ -255,6 +254,8 @@ def _try_password(page, site: Site, name: str, password: str) -> str:
 
 
 def test_wrong_passwords_are_delayed_then_locked_audited_and_an_admin_lifts_the_lock(browser, day_site):
+    from review.throttle import ThrottlePolicy
+
     # The shipped policy is 5 free failures, 1 s doubling, a lock after 10 for 15 min; a shorter one here so the
     # test's waits stay short (the delay must still be longer than two page loads on a loaded machine).
     assert ThrottlePolicy() == ThrottlePolicy(5, timedelta(seconds=1), 10, timedelta(minutes=15))
