@@ -527,3 +527,40 @@ def test_every_reason_code_the_code_base_emits_has_a_japanese_sentence():
         for rule in template.cross_field_rules:
             words = explain(f"cross_field:{rule.name}", rule.parsed().target, template, {}, {}, {})
             assert words.startswith(rule.message) and "式：" in words and rule.name not in words, rule.name
+
+
+def test_the_default_policy_locks_after_ten_failures_and_the_user_command_lifts_it(tmp_path, monkeypatch, capsys):
+    from ledger.db import init_db, make_engine
+    from review import throttle
+    from taxintake.cli import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    monkeypatch.setenv("TAXINTAKE_HOME", str(tmp_path))
+    monkeypatch.setenv("TAXINTAKE_LEDGER_URL", url)
+    engine = make_engine(url)
+    init_db(engine)
+    policy = throttle.ThrottlePolicy()
+    from ledger.states import utc_now
+
+    start = utc_now()
+    with session_scope(engine) as session:
+        for n in range(10):  # each one after its delay has passed
+            moment = start + timedelta(seconds=60 * n)
+            assert throttle.check(session, "sato", "192.0.2.1", policy, now=moment) is None
+            locked = throttle.record_failure(session, "sato", "192.0.2.1", policy, now=moment)
+            assert locked == (n == 9)
+        early = throttle.check(session, "sato", "192.0.2.9", policy, now=start + timedelta(seconds=60 * 9 + 1))
+        assert early is not None and early.locked  # from any address: the account is locked
+        assert throttle.check(session, "sato", "192.0.2.9", policy, now=start + timedelta(minutes=9 + 16)) is None
+        # A 個人番号 typed into the name box is never written to the audit as a name.
+        throttle.record_failure(session, "123456789018", "192.0.2.1", policy)
+        assert [lock.subject for lock in throttle.current_locks(session, policy, now=start + timedelta(minutes=10))
+                ] == ["user:sato"]
+    assert main(["user", "unlock", "sato"]) == 0
+    assert "user:sato" in capsys.readouterr().out
+    with session_scope(engine) as session:
+        assert throttle.check(session, "sato", "192.0.2.9", policy, now=start + timedelta(minutes=10)) is None
+        rows = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        assert "123456789018" not in json.dumps([(r.subject, r.actor, r.after) for r in rows])
+        assert rows[-1].action == "auth.unlocked" and rows[-1].actor.startswith("cli:")
+        assert verify_audit(session) == []
