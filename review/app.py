@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ledger import review_repo
 from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
-from ledger.models import FIELD_STATUS_INDEX
+from ledger.models import AUDIT_ACTOR_INDEX, FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
 from ledger.values import decode_value
@@ -67,10 +67,11 @@ class _Context:
 def create_app(settings: ReviewSettings) -> FastAPI:
     engine = make_engine(settings.ledger_url)
     init_db(engine)
-    try:
-        FIELD_STATUS_INDEX.create(engine, checkfirst=True)  # ledgers made before the index existed
-    except (OperationalError, ProgrammingError):  # another process made it a moment ago
-        pass
+    for index in (FIELD_STATUS_INDEX, AUDIT_ACTOR_INDEX):
+        try:
+            index.create(engine, checkfirst=True)  # ledgers made before the index existed
+        except (OperationalError, ProgrammingError):  # another process made it a moment ago
+            pass
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(kind_labels=KIND_LABELS, state_labels=STATE_LABELS, role_labels=auth.ROLE_LABELS)
     templates.env.filters["age"] = _age

@@ -3,6 +3,7 @@ the queue, the batch's remaining work, and per-person figures for supervisors fr
 field) and the audit trail (corrections)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ledger.models import AuditEntry, FieldValue, Form, ReviewTime, Transition
+from ledger.models import AuditEntry, FieldValue, Form, ReviewTime
 from ledger.review_repo import REVIEW
 from ledger.states import FormState, utc_now
 
@@ -32,14 +33,16 @@ class PersonToday:
 
 
 def person_today(session: Session, user: str, now: datetime | None = None) -> PersonToday:
+    """From the person's own audit rows of today (one index range: actor, time)."""
     since = start_of_today(now)
-    forms = session.scalar(select(func.count(func.distinct(Transition.form_pk))).where(
-        Transition.actor == user, Transition.at >= since,
-        Transition.to_state.in_((FormState.READY, FormState.QUARANTINED)))) or 0
-    counts = dict(session.execute(select(AuditEntry.action, func.count(AuditEntry.id)).where(
-        AuditEntry.actor == user, AuditEntry.at >= since, AuditEntry.action.in_(FIELD_DECISIONS))
-        .group_by(AuditEntry.action)).all())
-    return PersonToday(forms, sum(counts.values()), counts.get("review.correct", 0))
+    rows = session.execute(select(AuditEntry.action, AuditEntry.subject, AuditEntry.after).where(
+        AuditEntry.actor == user, AuditEntry.at >= since,
+        AuditEntry.action.in_((*FIELD_DECISIONS, "state_change")))).all()
+    finished = {subject for action, subject, after in rows if action == "state_change"
+                and json.loads(after or "{}").get("state") in (FormState.READY.value, FormState.QUARANTINED.value)}
+    fields = sum(1 for action, _, _ in rows if action in FIELD_DECISIONS)
+    corrections = sum(1 for action, _, _ in rows if action == "review.correct")
+    return PersonToday(len(finished), fields, corrections)
 
 
 @dataclass(frozen=True)
