@@ -15,12 +15,14 @@ def add_routes(app: FastAPI, ctx: Any, viewer_of: Callable, posting_viewer_of: C
     templates = ctx.templates
 
     @app.post("/undo")
-    def undo_last(viewer: Viewer = Depends(posting_viewer_of)):
+    def undo_last(request: Request, viewer: Viewer = Depends(posting_viewer_of)):
         try:
             with session_scope(ctx.engine) as session:
                 undone = undo.undo_last(session, viewer.name)
         except undo.NothingToUndo as exc:
-            raise HTTPException(409, str(exc)) from exc
+            # Ctrl+Z posts a plain form: answer with a page that says why, not a bare JSON body.
+            return templates.TemplateResponse(request, "error.html", {"status": 409, "message": str(exc),
+                                                                      "viewer": viewer}, status_code=409)
         target = f"/forms/{undone.form_pk}?undone=" + (undone.field_name or "")
         return RedirectResponse(target, status_code=303)
 
