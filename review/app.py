@@ -25,11 +25,11 @@ from ledger.models import FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
 from ledger.values import decode_value
-from review import auth, blind
+from review import auth, blind, prerender
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
 from review.images import ImageUnavailable, PageImages, PageKey
 from review.settings import ReviewSettings
-from review.viewmodel import (Viewer, field_view, flagged_views, personal_boxes, settled_fields, spec_of,
+from review.viewmodel import (Viewer, field_view, flagged_views, settled_fields, spec_of,
                               template_for, template_of)
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +40,7 @@ STATE_LABELS = {
     FormState.ENTERING: "入力中", FormState.ENTERED: "入力済", FormState.ENTRY_FAILED: "入力失敗",
     FormState.RECEIVED: "受付", FormState.READ: "読取済",
 }
+WIDE_BOX_PERCENT = 35.0  # a box this share of the page wide (an address, a kana line) gets a whole grid row
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -60,6 +61,24 @@ class _Context:
     engine: Any
     images: PageImages
     templates: Jinja2Templates
+    prerender: prerender.PrerenderWorker | None = None
+
+
+def _prerendering(ctx: _Context):
+    """The pre-rendering worker runs while the app serves (the next form's images made before it is asked for)."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if ctx.prerender is not None:
+            ctx.prerender.start()
+        try:
+            yield
+        finally:
+            if ctx.prerender is not None:
+                ctx.prerender.stop()
+
+    return lifespan
 
 
 def create_app(settings: ReviewSettings) -> FastAPI:
@@ -74,7 +93,9 @@ def create_app(settings: ReviewSettings) -> FastAPI:
     templates.env.filters["age"] = _age
     templates.env.filters["local_time"] = _local_time
     ctx = _Context(settings, engine, PageImages(settings.archive_root, settings.cache_dir), templates)
-    app = FastAPI(title="taxintake 確認画面", docs_url=None, redoc_url=None, openapi_url=None)
+    ctx.prerender = prerender.PrerenderWorker(engine, ctx.images) if settings.prerender else None
+    app = FastAPI(title="taxintake 確認画面", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_prerendering(ctx))
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -241,6 +262,8 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
             fields = flagged_views(form, template, entries, ctx.settings.blind_kinds, viewer)
             settled = settled_fields(form, template)
         skipped = [part for part in skip.split(",") if part.isdigit() and part != str(form_pk)]
+        if ctx.prerender is not None:
+            ctx.prerender.wake()  # the forms after this one, made ready while this one is reviewed
         return templates.TemplateResponse(request, "form.html", {
             "viewer": viewer, "form": form, "template": template, "fields": fields, "settled": settled,
             "in_review": form.state == FormState.NEEDS_REVIEW,
@@ -252,7 +275,16 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
     def page_image(form_pk: int, viewer: Viewer = Depends(_viewer)):
         key, template, _ = _image_source(ctx, form_pk)
         try:
-            body = ctx.images.page_jpeg(key, template, personal_boxes(template))
+            body = prerender.page_overview(ctx.images, key, template)
+        except ImageUnavailable as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return Response(body, media_type="image/jpeg")
+
+    @app.get("/forms/{form_pk}/zoom.jpg")
+    def zoom_image(form_pk: int, viewer: Viewer = Depends(_viewer)):
+        key, template, _ = _image_source(ctx, form_pk)
+        try:
+            body = prerender.page_zoom(ctx.images, key, template)
         except ImageUnavailable as exc:
             raise HTTPException(404, str(exc)) from exc
         return Response(body, media_type="image/jpeg")
@@ -270,8 +302,10 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                 revealed = review_repo.revealed_since(session, form_pk, name, viewer.name, viewer.session_started)
             if not revealed:
                 raise HTTPException(403, "個人番号は表示操作（F2）の後に表示されます / reveal first")
+        field_row = next((f for f in form.fields if f.name == name), None)
+        reasons = review_repo.reasons_of(field_row) if field_row is not None else []
         try:
-            body = ctx.images.crop_png(key, template, spec.box, personal_boxes(template))
+            body = prerender.field_crop(ctx.images, key, template, spec, reasons)
         except ImageUnavailable as exc:
             raise HTTPException(404, str(exc)) from exc
         return Response(body, media_type="image/png")
@@ -380,7 +414,8 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                     continue  # blind entries and 個人番号 are reviewed one at a time in the form view
                 cards.append({"form_pk": form.id, "field": view, "form_title": template.title})
         return templates.TemplateResponse(request, "group.html", {
-            "viewer": viewer, "cards": cards, "kind": kind, "batch_id": batch_id})
+            "viewer": viewer, "cards": cards, "kind": kind, "batch_id": batch_id,
+            "wide_box_percent": WIDE_BOX_PERCENT})
 
 
 def _all_templates():

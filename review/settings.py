@@ -20,6 +20,7 @@ class ReviewSettings:
     session_lifetime: timedelta = timedelta(hours=10)
     queue_page_size: int = 50
     group_page_size: int = 60
+    prerender: bool = True  # a background worker renders waiting forms' images ahead (review/prerender.py)
 
 
 def parse_blind_kinds(text: str | None) -> frozenset[str]:
