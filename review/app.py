@@ -27,7 +27,7 @@ from ledger.states import FormState, utc_now
 from ledger.values import decode_value
 from review import auth, blind, prerender
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
-from review.images import ImageUnavailable, PageImages, PageKey
+from review.images import ImageUnavailable, PageImages
 from review.settings import ReviewSettings
 from review.viewmodel import (Viewer, field_view, flagged_views, settled_fields, spec_of,
                               template_for, template_of)
@@ -291,7 +291,7 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
 
     @app.get("/forms/{form_pk}/fields/{name}/crop.png")
     def crop_image(form_pk: int, name: str, viewer: Viewer = Depends(_viewer)):
-        key, template, form = _image_source(ctx, form_pk)
+        key, template, reasons = _image_source(ctx, form_pk, name)
         spec = spec_of(template, name)
         if spec is None:
             raise HTTPException(404, f"項目 {name} はありません / no field {name}")
@@ -302,8 +302,6 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                 revealed = review_repo.revealed_since(session, form_pk, name, viewer.name, viewer.session_started)
             if not revealed:
                 raise HTTPException(403, "個人番号は表示操作（F2）の後に表示されます / reveal first")
-        field_row = next((f for f in form.fields if f.name == name), None)
-        reasons = review_repo.reasons_of(field_row) if field_row is not None else []
         try:
             body = prerender.field_crop(ctx.images, key, template, spec, reasons)
         except ImageUnavailable as exc:
@@ -429,16 +427,12 @@ def _title(form_id: str | None) -> str:
     return template.title if template else (form_id or "（不明な様式）")
 
 
-def _image_source(ctx: _Context, form_pk: int):
+def _image_source(ctx: _Context, form_pk: int, field_name: str | None = None):
     with session_scope(ctx.engine, write=False) as session:
-        form = review_repo.form_for_review(session, form_pk)
-        if form is None:
-            raise HTTPException(404, f"様式 {form_pk} は台帳にありません / no form {form_pk}")
-        template = template_of(form)
-        if template is None:
-            raise HTTPException(404, "テンプレートがありません / no template")
-        scan = form.scan_file
-        return PageKey(scan.sha256, scan.archived_path, form.page, template.form_id), template, form
+        found = prerender.image_source(session, form_pk, field_name)
+    if found is None:
+        raise HTTPException(404, f"様式 {form_pk} またはそのテンプレートがありません / no form {form_pk} or template")
+    return found
 
 
 def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool, seconds: float, view: str,

@@ -92,6 +92,30 @@ def prerender(images: PageImages, form: WaitingForm) -> None:
     (view_dir(images.cache_root, form.key) / READY_MARKER).touch()
 
 
+def image_source(session, form_pk: int, field_name: str | None = None
+                 ) -> tuple[PageKey, Template, list[str]] | None:
+    """What an image request needs of a form (its scan, its template, the field's reasons), in two small queries:
+    the form view's own query loads every field of the form, and a group page asks for 60 crops."""
+    from ledger import review_repo
+    from ledger.models import FieldValue, Form, ScanFile
+    from review.viewmodel import template_for
+
+    row = session.execute(select(Form.form_id, Form.page, ScanFile.sha256, ScanFile.archived_path)
+                          .join(ScanFile, ScanFile.id == Form.scan_file_id).where(Form.id == form_pk)).one_or_none()
+    if row is None:
+        return None
+    form_id, page, sha256, archived_path = row
+    template = template_for(form_id)
+    if template is None:
+        return None
+    reasons: list[str] = []
+    if field_name is not None:
+        field = session.scalars(select(FieldValue).where(FieldValue.form_pk == form_pk,
+                                                         FieldValue.name == field_name)).one_or_none()
+        reasons = review_repo.reasons_of(field) if field is not None else []
+    return PageKey(sha256, archived_path, page, template.form_id), template, reasons
+
+
 def waiting_forms(session, after: tuple | None = None, limit: int = SCAN_PAGE) -> list[tuple[tuple, WaitingForm]]:
     """Forms waiting for review in the queue's order (oldest first), `limit` of them after the queue position
     `after`, each with the position it holds."""
