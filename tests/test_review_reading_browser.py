@@ -104,7 +104,7 @@ def test_images_are_rendered_ahead_and_served_when_the_scan_is_gone(browser, sca
         _image_loaded(page, "img.page-image")
         for name in amounts:
             _image_loaded(page, f"#field-{name} img.crop-image")
-        page.keyboard.press("F9")
+        page.keyboard.press("F7")
         _image_loaded(page, "#zoom-image")
         page.goto(f"{base}/forms/{second}", wait_until="domcontentloaded")
         _image_loaded(page, "img.page-image")
@@ -138,7 +138,7 @@ def test_zoom_on_a_key_and_on_a_click_shows_the_page_at_full_resolution(browser,
             return [img.naturalWidth, r.width, Math.hypot(cx - (z.left + z.width / 2), cy - (z.top + z.height / 2))];
         }""", name)
 
-    page.keyboard.press("F9")
+    page.keyboard.press("F7")
     _image_loaded(page, "#zoom-image")
     page.wait_for_function("() => document.getElementById('zoom-image').style.left !== ''")
     natural, shown, off = zoom_centre_offset("jusho")

@@ -1,4 +1,4 @@
-// Reading small print: the zoom (the page at full resolution around a field, on F9 or a click on the field's
+// Reading small print: the zoom (the page at full resolution around a field, on F7 or a click on the field's
 // outline) and crops sized so that the active field's is large and no wide address or kana line is squeezed thin.
 "use strict";
 (function () {
@@ -70,7 +70,7 @@
     return row ? row.dataset.name : null;
   }
   document.addEventListener("keydown", (event) => {
-    if (event.key === "F9") {
+    if (event.key === "F7") {
       event.preventDefault();
       if (zoom.hidden) open(currentName()); else close();
     } else if (event.key === "Escape" && !zoom.hidden) {
