@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import yaml
 
+from ocr.classify import VERSION_PATTERN
 from ocr.recognize import Recognizer
 from ocr.ruling import TEXT_SAFE_VERTICAL_LINE_MM, PixelBox, Ruling, enclosed_boxes, find_ruling, px, straighten
 
@@ -28,7 +29,6 @@ LABEL_LEFT_REACH_MM = 30.0
 LABEL_ABOVE_REACH_MM = 10.0
 TEXT_JOIN_MM = 1.6  # characters of one printed word are closer than this
 SUFFIX_ONLY = re.compile(r"^[円年月日令和平成昭和大正明治\s　]*$")
-VERSION_PATTERN = re.compile(r"(令和|平成)\s*([0-9０-９元]+)\s*年\s*(分|度)|様式\s*第?\s*[0-9０-９]+\s*号")
 
 # The first rule whose word is in the label wins: more specific words first.
 KIND_BY_LABEL_WORD: list[tuple[str, str]] = [
@@ -111,7 +111,7 @@ def blank_from_file(path: Path, dpi: int, page_number: int = 1) -> tuple[np.ndar
             image = page.render(scale=dpi / 72.0, grayscale=True).to_pil().convert("L")
         finally:
             document.close()
-        provenance["rasterised_with"] = f"pypdfium2 {pypdfium2.V_PYPDFIUM2}"
+        provenance["rasterised_with"] = "pypdfium2 " + str(getattr(pypdfium2, "PYPDFIUM_INFO", ""))
         return np.asarray(image, dtype=np.uint8), provenance
     from ocr.load import LoadError, iter_pages
 
@@ -299,7 +299,7 @@ def _spaced(blobs: list[TextBlob], dpi: float) -> str:
     text = ordered[0].text
     for before, after in zip(ordered, ordered[1:]):
         gap = after.box.x0 - before.box.x1 + px(TEXT_JOIN_MM, dpi)
-        text += "　" * max(1, round(gap / max(size, 1))) + after.text
+        text += "　" * max(1, round(gap / max(size * 1.15, 1))) + after.text
     return text
 
 

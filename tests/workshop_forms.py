@@ -73,3 +73,15 @@ def draw_kifukin_blank(title_year: str = "令和7年分", dpi: int = DPI) -> tup
             face, origin = preprinted_text_layout(spec, scale)
             draw.text(origin, drawn.printed, font=face, fill=INK)
     return page, fields
+
+
+def filled_scan(template, written: dict[str, object], seed: int, skew_degrees: float = 0.6) -> Image.Image:
+    """The template's blank filled in print, turned a little as a scanner would."""
+    import random
+
+    from samples.render import choose_fill_style, fill_form
+
+    rng = random.Random(seed)
+    blank = Image.open(template.blank_path()).convert("L")
+    filled = fill_form(blank, template, written, choose_fill_style("printed", rng), rng, dpi=template.dpi)
+    return filled.rotate(skew_degrees, resample=Image.BILINEAR, expand=False, fillcolor=255)
