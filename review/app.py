@@ -101,6 +101,8 @@ def create_app(settings: ReviewSettings) -> FastAPI:
         return JSONResponse({"ok": False, "message": exc.detail}, status_code=exc.status_code)
 
     _add_routes(app, ctx)
+    from review import template_editor  # the template workshop's editor, for admins
+    app.include_router(template_editor.router)
     return app
 
 
