@@ -143,4 +143,16 @@ def test_an_admin_edits_a_drafted_template_and_its_filled_scans_are_read_into_th
             read = json.loads(form.read_json)["fields"]
             assert read["kifu_kingaku"]["value"] == "50000" and read["uketsukebangou"]["value"] == "310552"
             assert read["kifusha_shimei"]["value"].replace(" ", "").replace("\u3000", "") == "佐藤一郎"
+        form_pk = forms[0].id
+
+    # the review page shows the form with its own template and version
+    add_users(make_engine(ledger_url), {"kimura": "supervisor"})
+    settings = ReviewSettings(ledger_url=ledger_url, archive_root=tmp_path / "intake_archive",
+                              cache_dir=tmp_path / "cache2")
+    with serve(settings) as base:
+        page = browser.new_page()
+        sign_in(page, Site(base, None, tmp_path / "intake_archive"), "kimura", start=f"/forms/{form_pk}")
+        heading = page.inner_text("h1")
+        assert "寄附金税額控除申告書" in heading and "令和7年分" in heading, heading
+        page.close()
     clear_template_cache()
