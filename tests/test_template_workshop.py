@@ -27,9 +27,20 @@ def _new(form_id: str, blank: Path, out: Path) -> dict:
     return yaml.safe_load((out / "template.yaml").read_text(encoding="utf-8"))
 
 
-def test_template_new_proposes_the_drawn_fields_with_their_boxes_cells_labels_and_kinds(tmp_path):
+def _skewed_scan(folder: Path) -> Path:
+    from PIL import Image
+
+    image, _ = draw_kifukin_blank()
+    path = folder / "kifukin_blank_scan.png"
+    image.rotate(1.2, resample=Image.BILINEAR, fillcolor=255).save(path, dpi=(200, 200))
+    return path
+
+
+@pytest.mark.parametrize("blank", ["pdf", "skewed_scan"])
+def test_template_new_proposes_the_drawn_fields_with_their_boxes_cells_labels_and_kinds(tmp_path, blank):
     _, truth = draw_kifukin_blank()
-    draft = _new("kifukin", _blank_pdf(tmp_path), tmp_path / "kifukin")
+    source = _blank_pdf(tmp_path) if blank == "pdf" else _skewed_scan(tmp_path)
+    draft = _new("kifukin", source, tmp_path / "kifukin")
     proposed = draft["fields"]
 
     def found(drawn):
@@ -70,6 +81,38 @@ def test_template_check_finds_a_box_moved_five_mm_off_its_frame(tmp_path, capsys
     assert f"{moved['name']}: 枠の左・右辺が印刷された罫線に乗っていません" in report, report
     assert report.count("罫線に乗っていません") == 1, report
     assert overlay.is_file()
+    # a box that overlaps another and one off the page: reported, and the template is refused as it stands
+    first = draft["fields"][0]
+    draft["fields"].append({**first, "name": "kasanari", "box": [first["box"][0] + 10, first["box"][1] + 2, 20, 5]})
+    draft["fields"].append({**first, "name": "hamidashi", "box": [170.0, 250.0, 20.0, 10.0]})
+    (folder / "template.yaml").write_text(yaml.safe_dump(draft, allow_unicode=True), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(TEMPLATES_PATH_ENV, str(tmp_path))
+        clear_template_cache()
+        assert taxintake(["template", "check", "kifukin", "--out", str(overlay)]) == 1
+    report = capsys.readouterr().out
+    assert f"{first['name']} と kasanari の枠が重なっています" in report, report
+    assert "hamidashi: 枠が用紙の外にはみ出しています" in report and "hamidashi" in report.split("invalid template")[1]
+    clear_template_cache()
+
+
+def test_template_try_reads_a_filled_scan_and_writes_the_sheet(tmp_path, monkeypatch, capsys):
+    _new("kifukin", _blank_pdf(tmp_path), tmp_path / "kifukin")
+    monkeypatch.setenv(TEMPLATES_PATH_ENV, str(tmp_path))
+    clear_template_cache()
+    template = load_template("kifukin")
+    written = {**_written(template), "kojin_bangou": "123456789018"}
+    scan = tmp_path / "filled.png"
+    filled_scan(template, written, 1801).save(scan, dpi=(200, 200))
+    sheet = tmp_path / "try.html"
+    capsys.readouterr()
+    assert taxintake(["template", "try", "kifukin", str(scan), "--sheet", str(sheet)]) == 0
+    table = capsys.readouterr().out
+    amount_line = next(line for line in table.splitlines() if line.strip().startswith("kifu_kingaku"))
+    assert "30000" in amount_line and "amount" in amount_line
+    assert "123456789018" not in table, "a 個人番号 is never printed by the trial"
+    html = sheet.read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == len(template.fields) - 1 and "123456789018" not in html
     clear_template_cache()
 
 
