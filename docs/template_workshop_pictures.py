@@ -27,6 +27,7 @@ def _small(path: Path, width: int | None = None) -> None:
 
 
 def main() -> int:
+    import yaml
     from playwright.sync_api import sync_playwright
 
     from ocr.templates import TEMPLATES_PATH_ENV, clear_template_cache
@@ -44,7 +45,15 @@ def main() -> int:
         os.environ[TEMPLATES_PATH_ENV] = str(root / "templates")
         taxintake(["template", "new", "kifukin", "--blank", str(blank)])
         clear_template_cache()
+        # the picture shows what a check finds: the 住所 box moved 5 mm off its frame (red)
+        yaml_path = root / "templates" / "kifukin" / "template.yaml"
+        drafted = yaml_path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(drafted)
+        next(f for f in raw["fields"] if f["label"] == "住所")["box"][0] += 5.0
+        yaml_path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
         taxintake(["template", "check", "kifukin", "--out", str(REPO / "docs" / "template_check.png")])
+        yaml_path.write_text(drafted, encoding="utf-8")
+        clear_template_cache()
         _small(REPO / "docs" / "template_check.png", 900)
         url = f"sqlite:///{root / 'ledger.sqlite3'}"
         engine = make_ledger(url)
