@@ -127,17 +127,24 @@ def test_an_admin_edits_a_drafted_template_and_its_filled_scans_are_read_into_th
         page.wait_for_selector("#trial tr[data-name='kifu_kingaku']", timeout=120_000)
         assert "50000" in page.inner_text("#trial tr[data-name='kifu_kingaku']")
         page.close()
+    r9_blank, _ = draw_kifukin_blank("令和9年分")  # a version nobody installed
+    r9_blank.save(scans / "kifu_r9.png", dpi=(200, 200))
 
     # filled scans of the edited template are read end to end into the ledger: no code changed
     from flows.intake import intake
 
     outcome = intake(inbox=str(scans), archive_root=str(tmp_path / "intake_archive"), ledger_url=ledger_url,
                      label="kifukin", remove_from_inbox=False)
-    assert outcome.pages_recorded == 2
+    assert outcome.pages_recorded == 3
     from ledger.db import make_engine, session_scope
+    from ledger.states import FormState
 
     with session_scope(make_engine(ledger_url), write=False) as session:
-        forms = list(session.scalars(select(Form)))
+        forms = list(session.scalars(select(Form).order_by(Form.id)))
+        [set_aside] = [f for f in forms if f.form_id is None]
+        assert set_aside.state == FormState.QUARANTINED
+        assert json.loads(set_aside.read_json)["error"].startswith("この様式の版（令和9年分）は登録されていません")
+        forms = [f for f in forms if f.form_id is not None]
         assert {(f.form_id, f.template_version) for f in forms} == {("kifukin", "令和7年分")}
         for form in forms:
             read = json.loads(form.read_json)["fields"]
