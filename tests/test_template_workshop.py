@@ -151,3 +151,36 @@ def test_two_versions_read_their_own_pages_and_a_third_is_set_aside(tmp_path, mo
     assert results["r9"].form_id is None
     assert results["r9"].error.startswith("この様式の版（令和9年分）は登録されていません"), results["r9"].error
     clear_template_cache()
+
+
+def test_city_folders_are_searched_in_order_before_the_bundled_templates(tmp_path, monkeypatch):
+    import os
+
+    from ocr.templates import TEMPLATES_ROOT, TemplateError, available_form_ids, template_versions
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root, title in ((first, "千葉市の異動届（市の版）"), (second, "二番目の異動届")):
+        shutil.copytree(TEMPLATES_ROOT / "ido_todoke", root / "ido_todoke")
+        path = root / "ido_todoke" / "template.yaml"
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw["title"] = title
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    newer = second / "ido_todoke_r8" / "ido_todoke" / "r8"
+    shutil.copytree(TEMPLATES_ROOT / "ido_todoke", newer)
+    raw = yaml.safe_load((newer / "template.yaml").read_text(encoding="utf-8"))
+    raw["version"] = "令和8年度"
+    (newer / "template.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv(TEMPLATES_PATH_ENV, os.pathsep.join([str(first), str(second), str(second / "ido_todoke_r8")]))
+    clear_template_cache()
+    assert load_template("ido_todoke").title == "千葉市の異動届（市の版）", "the first folder wins"
+    assert load_template("ido_todoke").blank_path() == first / "ido_todoke" / "blank.png"
+    assert [t.version for t in template_versions("ido_todoke")] == ["令和7年度", "令和8年度"]
+    assert load_template("ido_todoke", "令和8年度").folder == newer
+    assert "kyuyo_hokoku" in available_form_ids(), "the bundled templates are still found"
+    with pytest.raises(TemplateError, match="令和9年度"):
+        load_template("ido_todoke", "令和9年度")
+    (first / "ido_todoke" / "template.yaml").write_text("form_id: ido_todoke\nfields: [\n", encoding="utf-8")
+    clear_template_cache()
+    with pytest.raises(TemplateError, match=str(first / "ido_todoke" / "template.yaml")):
+        available_form_ids()
+    clear_template_cache()
