@@ -57,6 +57,8 @@ class ProposedField:
     label_box: tuple[float, float, float, float] | None = None
     preprinted_text: str | None = None
     era: str | None = None
+    options: list[str] | None = None
+    option_labels: list[str] | None = None
     guessed: list[str] = field(default_factory=list)
 
     def as_yaml(self) -> dict:
@@ -64,7 +66,7 @@ class ProposedField:
         if self.label_box:
             out["label_box"] = list(self.label_box)
         out["kind"] = self.kind
-        for key in ("cells", "preprinted_text", "era"):
+        for key in ("cells", "preprinted_text", "era", "options", "option_labels"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         out["guessed"] = list(self.guessed)
@@ -154,6 +156,9 @@ def draft_template(grey: np.ndarray, dpi: int, form_id: str, recognizer: Recogni
             field_boxes.append((box, _spaced(inside[id(box)], dpi)))
         else:
             label_boxes.append(TextBlob(box, text))
+    for option_blob, options in _option_boxes(label_boxes, inside, dpi):
+        label_boxes.remove(option_blob)
+        field_boxes.append((option_blob.box, options))
     free_text = [b for b in blobs if not any(_centre_inside(b.box, box) for box in boxes) and b.text]
     title_blobs = _title_line(free_text, straight.shape, dpi)
     title = _joined(title_blobs) or form_id
@@ -163,6 +168,7 @@ def draft_template(grey: np.ndarray, dpi: int, form_id: str, recognizer: Recogni
         (PixelBox(row[0].x0, min(c.y0 for c in row), row[-1].x1, max(c.y1 for c in row)), len(row), None)
         for row in rows]
     proposals += [(box, None, suffix) for box, suffix in field_boxes]
+    options_of = {id(box): printed for box, printed in field_boxes if isinstance(printed, list)}
     proposals.sort(key=lambda p: (round(p[0].y0 / px(2, dpi)), p[0].x0))
     label_sources = label_boxes + [b for b in free_text if b not in title_blobs]
     fields: list[ProposedField] = []
@@ -170,12 +176,18 @@ def draft_template(grey: np.ndarray, dpi: int, form_id: str, recognizer: Recogni
     for number, (box, cells, suffix) in enumerate(proposals, start=1):
         label_blob = _label_for(box, label_boxes, label_sources, dpi)
         label = label_blob.text if label_blob else ""
-        kind, era = guess_kind(label, suffix, cells)
+        printed_options = options_of.get(id(box))
+        if printed_options:
+            suffix = None
+            kind, options, option_labels, era = _choice(printed_options)
+        else:
+            (kind, era), options, option_labels = guess_kind(label, suffix, cells), None, None
         name = _unique(romaji_name(label) or f"field_{number}", used_names)
         fields.append(ProposedField(
             name=name, label=label or name, box=box.mm(dpi), kind=kind, cells=cells,
             label_box=label_blob.box.mm(dpi) if label_blob and label_blob in label_boxes else None,
-            preprinted_text=suffix, era=era, guessed=["name", "label", "kind"]))
+            preprinted_text=suffix, era=era, options=options, option_labels=option_labels,
+            guessed=["name", "label", "kind"] + (["options"] if options else [])))
     height_px, width_px = straight.shape
     title_band = None
     if title_blobs:
@@ -201,6 +213,36 @@ def write_draft(draft: TemplateDraft, folder: Path) -> Path:
                     encoding="utf-8")
     (folder / "provenance.json").write_text(json.dumps(draft.provenance, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+ERA_BY_PRINTED = {"明": "明治", "大": "大正", "昭": "昭和", "平": "平成", "令": "令和",
+                  **{era: era for era in ("明治", "大正", "昭和", "平成", "令和")}}
+
+
+def _option_boxes(label_boxes: list[TextBlob], inside: dict[int, list[TextBlob]], dpi: float
+                  ) -> list[tuple[TextBlob, list[str]]]:
+    """Boxes printed with several words spread across them, right of a label cell: the options of a choice (退職 転勤
+    死亡) or an era (明 大 昭 平 令), where the person circles one."""
+    touch = px(1.5, dpi)
+    found = []
+    for candidate in label_boxes:
+        words = sorted((b for b in inside[id(candidate.box)] if b.text), key=lambda b: b.box.x0)
+        if len(words) < 2 or any(_vertical_overlap(a.box, b.box) < 0.5 * min(a.box.height, b.box.height)
+                                 for a, b in zip(words, words[1:])):
+            continue  # one word, or lines of a label one above the other
+        spread = (words[-1].box.x1 - words[0].box.x0) / candidate.box.width
+        has_label_left = any(abs(other.box.x1 - candidate.box.x0) <= touch
+                             and _vertical_overlap(other.box, candidate.box) >= 0.4 * candidate.box.height
+                             for other in label_boxes if other is not candidate)
+        if spread > 0.6 and has_label_left:
+            found.append((candidate, [w.text for w in words]))
+    return found
+
+
+def _choice(printed: list[str]) -> tuple[str, list[str], list[str] | None, None]:
+    if all(word in ERA_BY_PRINTED for word in printed):
+        return "era", [ERA_BY_PRINTED[w] for w in printed], printed, None
+    return "choice", printed, None, None
 
 
 def guess_kind(label: str, suffix: str | None, cells: int | None) -> tuple[str, str | None]:

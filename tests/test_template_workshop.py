@@ -55,6 +55,7 @@ def test_template_new_proposes_the_drawn_fields_with_their_boxes_cells_labels_an
     kinds = {label: m["kind"] for label, m in matches.items() if m}
     assert kinds["個人番号"] == "my_number" and kinds["寄附金額"] == "amount" and kinds["フリガナ"] == "kana"
     assert kinds["寄附年月日"] == "date_wareki" and kinds["郵便番号"] == "postal_code"
+    assert kinds["寄附者の区分"] == "choice" and matches["寄附者の区分"]["options"] == ["個人", "法人", "団体"]
     assert all("kind" in f["guessed"] for f in proposed), "every kind is marked as a guess"
     assert matches["個人番号"]["name"] == "kojin_bangou"
     assert draft["version"] == "令和7年分" and draft["version_marks"] == ["令和7年分"]

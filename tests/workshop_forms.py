@@ -24,6 +24,7 @@ class DrawnField:
     printed: str | None = None  # text printed inside the box: 円, 令和　　年　　月　　日
     label_box: tuple[float, float, float, float] | None = None
     free_label_at: tuple[float, float] | None = None  # a label printed outside any box
+    options: tuple[str, ...] = ()  # printed across the box, one to be circled
 
 
 def kifukin_fields(title_year: str = "令和7年分") -> list[DrawnField]:
@@ -35,6 +36,8 @@ def kifukin_fields(title_year: str = "令和7年分") -> list[DrawnField]:
     for label, width, cells, printed, height in rows:
         fields.append(DrawnField(label, (54.0, y, float(width), float(height)), cells, printed, (14.0, y, 40.0, float(height))))
         y += height
+    fields.append(DrawnField("寄附者の区分", (54.0, y, 60.0, 10.0), options=("個人", "法人", "団体"),
+                             label_box=(14.0, y, 40.0, 10.0)))
     fields.append(DrawnField("摘要", (14.0, 147.0, 60.0, 10.0), label_box=(14.0, 140.0, 60.0, 7.0)))
     fields.append(DrawnField("控除額", (74.0, 147.0, 50.0, 10.0), printed="円", label_box=(74.0, 140.0, 50.0, 7.0)))
     fields.append(DrawnField("備考", (34.0, 182.0, 130.0, 12.0), free_label_at=(14.0, 185.5)))
@@ -67,6 +70,11 @@ def draw_kifukin_blank(title_year: str = "令和7年分", dpi: int = DPI) -> tup
             for i in range(1, drawn.cells):
                 cx = scale.px(x + w * i / drawn.cells)
                 draw.line([(cx, scale.px(y)), (cx, scale.px(y + h))], fill=INK, width=1)
+        for i, option in enumerate(drawn.options):
+            x, y, w, h = drawn.box
+            slot = w / len(drawn.options)
+            draw.text((scale.px(x + slot * (i + 0.5)), scale.px(y + h / 2)), option, font=label_face, fill=INK,
+                      anchor="mm")
         if drawn.printed:
             kind = "amount" if drawn.printed == "円" else "date_wareki"
             spec = FieldSpec(name="x", label="x", box=drawn.box, kind=kind, preprinted_text=drawn.printed, era="令和")
