@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ledger.as_written import AsWritten, confirmed_as_written
 from ledger.privacy import mask_personal_numbers
 from ledger.report_queries import BatchFacts, load_batch_facts, reason_category
 from ledger.states import FormState, utc_now
@@ -45,6 +46,7 @@ class BatchReport:
     hours: HoursResult
     config: HoursModelConfig
     generated_at: datetime
+    as_written: list[AsWritten] = field(default_factory=list)
 
     @property
     def batch_id(self) -> int:
@@ -303,6 +305,18 @@ class BatchReport:
                         f"`taxintake calibrate`")
         return lines
 
+    def as_written_rows(self) -> list[Row]:
+        """Values a supervisor accepted although they fail a check (記載どおり確定): who, when and why; never the
+        value itself."""
+        return [{
+            "帳票番号 / form": a.form_pk,
+            "項目 / field": a.field_name,
+            "確定者 / by": a.by,
+            "日時 / at": _jst(a.at),
+            "理由 / reason": a.reason,
+            "満たさない検査 / failed checks": "、".join(a.problems),
+        } for a in self.as_written]
+
     def sections(self) -> list[tuple[str, list[Row]]]:
         """(sheet title, rows) in reading order; titles are short enough for an Excel sheet name."""
         return [
@@ -316,6 +330,7 @@ class BatchReport:
             ("信頼度 trust", self.trust_rows()),
             ("前提 assumptions", self.assumption_rows()),
             ("帳票別 per form", self.per_form_rows()),
+            ("記載どおり確定 as written", self.as_written_rows()),
         ]
 
     def headline(self) -> list[str]:
@@ -380,4 +395,5 @@ def build_report(session: Session, batch_id: int, config: HoursModelConfig) -> B
     hours = batch_hours(facts.forms, config)
     for form in facts.forms:  # the values served the keystroke model; nothing downstream may print them
         form.values.clear()
-    return BatchReport(facts=facts, hours=hours, config=config, generated_at=utc_now())
+    return BatchReport(facts=facts, hours=hours, config=config, generated_at=utc_now(),
+                       as_written=confirmed_as_written(session, batch_id))
