@@ -128,6 +128,8 @@ def create_app(settings: ReviewSettings) -> FastAPI:
     from review import day_routes
 
     day_routes.add_routes(app, ctx, _viewer, _posting_viewer)
+    from review import template_editor  # the template workshop's editor, for admins
+    app.include_router(template_editor.router)
     return app
 
 
