@@ -298,10 +298,15 @@ def still_changing(paths: Iterable[Path], wait_seconds: float) -> set[Path]:
 
 
 def display_name(name: str) -> str:
-    """A clerk's file name as we may show, log or store it: every 12-digit run (a 個人番号?) masked."""
+    """A clerk's file name as we may show, log or store it: every 12-digit run (a 個人番号?) masked, however
+    grouped, and control and direction characters (newlines, tabs, RTL overrides) shown as `_`, so a name can
+    neither hide a number nor forge a log line."""
+    import unicodedata
+
     from ledger.privacy import mask_personal_numbers
 
-    return mask_personal_numbers(name) or ""
+    masked = mask_personal_numbers(unicodedata.normalize("NFC", name)) or ""
+    return "".join("_" if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in masked)
 
 
 def set_aside(path: Path, folder: Path) -> Path | None:

@@ -7,6 +7,7 @@ hash and not read again.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -96,6 +97,11 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
             waiting.append(display_name(path.name))
         except UnsafeInboxFile as refusal:
             refused.append(refuse(path, str(refusal), Path(archive_root)))
+        except OSError as error:  # this one file cannot be copied now (gone, unreadable): the rest go on
+            waiting.append(display_name(path.name))
+            logging.getLogger("taxintake.flows.intake").warning(
+                "保管できませんでした（次回に再試行）/ not archived, tried again next run: %s (%s)",
+                display_name(path.name), type(error).__name__)
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         batch = repo.create_batch(session, label=label, source=inbox)
@@ -137,6 +143,13 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         intake_queue.release_stale_reads(session, timedelta(seconds=stale_after_s))
+    with session_scope(engine) as session:
+        released = intake_queue.release_dead_reads(session)
+    if released:
+        logging.getLogger("taxintake.flows.intake").warning(
+            "止まった読取処理の %d ファイルを読取待ちに戻しました / %d files of a reader whose process is gone went "
+            "back in the queue", released, released)
+    with session_scope(engine) as session:
         waiting = intake_queue.queue_counts(session, batch_id).get(intake_queue.QUEUED, 0)
     progress.files_queued(waiting)
     tally = progress.ReadTally()
@@ -170,28 +183,59 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
 def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
                     tally: progress.ReadTally, results_dir: str | None, sampler: AuditSampler | None = None,
                     calibration_version: str | None = None) -> None:
+    """Record one file's outcome; whatever goes wrong with this one file ends as its FAILED reason, never the batch."""
+    try:
+        results = _record_or_fail(engine, row, future, reader, tally, sampler, calibration_version)
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the batch
+        _fail_after_error(engine, row, reader, tally, error)
+        return
+    if results and results_dir:
+        try:
+            _write_results(Path(results_dir), results, row.sha256)
+        except Exception as error:  # noqa: BLE001 - the ledger holds the pages; the copies for people are extra
+            logging.getLogger("taxintake.flows.intake").warning(
+                "読取結果ファイルを書けませんでした（台帳には記録済み）/ result files not written for %s: %s",
+                display_name(row.original_name), mask_personal_numbers(f"{type(error).__name__}: {error}"))
+
+
+def _record_or_fail(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
+                    tally: progress.ReadTally, sampler: AuditSampler | None,
+                    calibration_version: str | None) -> list[ReadResult] | None:
     error = future.exception()
     with session_scope(engine) as session:
         if isinstance(error, BrokenProcessPool):
             if intake_queue.requeue_file(session, row.id, reader) == intake_queue.QUEUED:
-                return  # read again by a fresh pool
+                return None  # read again by a fresh pool
             tally.failed += 1
             progress.file_read(0)
-            return
+            return None
         if error is not None:
             intake_queue.fail_file(session, row.id, reader, f"読み取り中にエラーが起きました / reading failed: "
                                                             f"{type(error).__name__}: {error}")
             tally.failed += 1
             progress.file_read(0)
-            return
+            return None
         results = future.result()
         intake_queue.record_pages(session, row.id, reader, results, audit_sampler=sampler, engine=READER_ENGINE,
                                   calibration_version=calibration_version)
     tally.files += 1
     tally.pages += len(results)
     progress.file_read(len(results))
-    if results_dir:
-        _write_results(Path(results_dir), results)
+    return results
+
+
+def _fail_after_error(engine, row: IntakeFile, reader: str, tally: progress.ReadTally, error: Exception) -> None:
+    """Recording the file failed (its transaction rolled back): the file is FAILED with the reason, not left READING."""
+    reason = (f"読取結果を記録できませんでした / recording the pages failed: {type(error).__name__}: "
+              f"{str(error)[:300]}")
+    try:
+        with session_scope(engine) as session:
+            intake_queue.fail_file(session, row.id, reader, reason)
+    except Exception:  # noqa: BLE001 - the ledger itself is failing: the claim ages out or its holder is seen dead
+        logging.getLogger("taxintake.flows.intake").exception("file %s left claimed: the ledger did not answer",
+                                                              row.id)
+    tally.failed += 1
+    progress.file_read(0)
 
 
 def _finish_batches(engine, batch_ids: set[int]) -> None:
@@ -205,10 +249,11 @@ def _finish_batches(engine, batch_ids: set[int]) -> None:
                     repo.finish_batch(session, batch_id)
 
 
-def _write_results(results_dir: Path, results: list[ReadResult]) -> None:
-    """Copies for people to look at, so 個人番号 masked (the ledger holds the values); regular files only."""
+def _write_results(results_dir: Path, results: list[ReadResult], content_sha256: str | None = None) -> None:
+    """Copies for people to look at, so 個人番号 masked (the ledger holds the values); regular files only, named
+    from a short cleaned stem and the scan's hash where the clerk's name cannot be used (`ocr.file_names`)."""
     for result in results:
-        write_file_inside(results_dir, result.output_name().replace("*", "x"),
+        write_file_inside(results_dir, result.output_name(content_sha256),
                           (mask_personal_numbers(result.model_dump_json(indent=1)) or "").encode("utf-8"))
 
 
