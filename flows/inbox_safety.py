@@ -288,13 +288,16 @@ def _snapshot(path: Path) -> tuple[int, int, int] | None:
 
 
 def still_changing(paths: Iterable[Path], wait_seconds: float) -> set[Path]:
-    """The files whose inode, size or time moved during one wait of `wait_seconds` (one wait for all of them)."""
+    """The files whose inode, size or time moved during one wait of `wait_seconds` (one wait for all of them), and
+    those a process still holds open for writing (`flows.inbox_writers`, Linux)."""
     paths = list(paths)
     if wait_seconds <= 0 or not paths:
         return set()
     before = {path: _snapshot(path) for path in paths}
     time.sleep(wait_seconds)
-    return {path for path in paths if _snapshot(path) != before[path]}
+    from flows.inbox_writers import open_for_writing
+
+    return {path for path in paths if _snapshot(path) != before[path]} | open_for_writing(paths)
 
 
 def display_name(name: str) -> str:

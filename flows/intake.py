@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from flows.calibration_use import calibration_in_use
 from flows.inbox_safety import (DEFAULT_SETTLE_SECONDS, UnsafeInboxFile, assert_safe_layout, display_name,
                                 still_changing, write_file_inside)
 from flows.inbox_take import Refusal, refuse, refuse_at_the_door
+from flows.inbox_whole import incomplete_reason
+from flows.inbox_writers import open_for_writing
 from ledger import intake_queue, repo
 from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
@@ -36,6 +39,9 @@ from ocr.result import ReadResult
 
 # A reader that has held a file this long without an outcome is taken for dead and the file goes back in the queue.
 DEFAULT_STALE_AFTER_S = 30 * 60
+# A file whose format has no end stays in the inbox this long after its last change (a stalled copy to be finished);
+# past it the file is taken and quarantined with its reason, so that nothing waits in the inbox for ever.
+DEFAULT_INCOMPLETE_GRACE_S = 3600.0
 READER_ENGINE = "rapidocr"
 
 
@@ -81,15 +87,23 @@ def reader_id() -> str:
 
 @task
 def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, ledger_url: str,
-                      label: str) -> QueuedDrop:
-    """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits."""
+                      label: str, incomplete_grace_s: float = DEFAULT_INCOMPLETE_GRACE_S) -> QueuedDrop:
+    """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits.
+
+    A file of the inbox that a process still holds open for writing, or whose format has no end yet (and whose last
+    change is younger than `incomplete_grace_s`), is left where it is for a later run: never archived half-written.
+    """
     archived: list[tuple[str, ArchivedScan]] = []
     refused: list[Refusal] = []
     waiting: list[str] = []
+    held_open = open_for_writing([Path(name) for name in files]) if inbox is not None else set()
     for name in files:
         path = Path(name)
         # Asked again just before opening, and once more on the opened descriptor: the entry may have been swapped.
         if inbox is not None and not inbox_rules.is_candidate(path, Path(inbox)):
+            continue
+        if inbox is not None and (path in held_open or _still_incomplete(path, incomplete_grace_s)):
+            waiting.append(display_name(path.name))
             continue
         try:
             archived.append((name, archive_scan(path, Path(archive_root), Path(inbox) if inbox else None)))
@@ -112,6 +126,15 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
     created = sum(q.created for q in queued)
     return QueuedDrop(batch_id, len(archived), created, len(queued) - created, [name for name, _ in archived],
                       [scan.fingerprint for _, scan in archived], refused, waiting, len(queued) - created)
+
+
+def _still_incomplete(path: Path, grace_s: float) -> bool:
+    """The file's format has no end yet and it changed within `grace_s` (a copy that stalled, to be finished)."""
+    try:
+        age = time.time() - os.lstat(path).st_mtime
+    except OSError:
+        return False
+    return age < grace_s and incomplete_reason(path) is not None
 
 
 def _audit_the_door(session, batch_id: int, refused: list[Refusal],
@@ -279,12 +302,15 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
            label: str = "intake", results_dir: str | None = None, remove_from_inbox: bool = True,
            files: list[str] | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
            helpers: int = 0, settle_seconds: float = DEFAULT_SETTLE_SECONDS, audit_share: float | None = None,
-           calibration_dir: str | None = None) -> IntakeOutcome:
+           calibration_dir: str | None = None, incomplete_grace_s: float = DEFAULT_INCOMPLETE_GRACE_S
+           ) -> IntakeOutcome:
     """Take `files` (default: every complete scan in `inbox`) as one batch and read everything queued.
 
     `helpers`: extra `read-queue` runs to start on the work pool (other machines join the reading).
     `settle_seconds`: without `files`, one wait this long shows which scans are still being written; they stay for
-    the next run. Entries of the inbox that will never be read (links, FIFOs, devices, other file types) are set
+    the next run, as do files a process still holds open for writing and files whose format has no end yet (for
+    `incomplete_grace_s` after their last change: a stalled copy is finished, not archived half-written). Entries
+    of the inbox that will never be read (links, FIFOs, devices, other file types) are set
     aside unopened into the archive's `refused/` folder, each with its reason in the audit trail.
     `audit_share`: the share of accepted fields drawn for a blind check by this run's reader (default
     TAXINTAKE_AUDIT_SHARE, else 2%; helpers use their own setting); `calibration_dir`: see `read_queue`.
@@ -309,8 +335,8 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
     if inbox is not None:
         # Refuse to start where inbox content could reach code, or the intake would re-read its own output.
         assert_safe_layout(inbox, archive_root, [results_dir] if results_dir else [])
-        refused = refuse_at_the_door(Path(inbox), Path(archive_root))
-    drop = archive_and_queue(files, inbox, archive_root, ledger_url, label)
+        refused = refuse_at_the_door(Path(inbox), Path(archive_root), settle_seconds=settle_seconds)
+    drop = archive_and_queue(files, inbox, archive_root, ledger_url, label, incomplete_grace_s)
     if refused:
         with session_scope(engine) as session:
             _audit_the_door(session, drop.batch_id, refused, [])
