@@ -280,6 +280,17 @@ def _write_results(results_dir: Path, results: list[ReadResult], content_sha256:
                           (mask_personal_numbers(result.model_dump_json(indent=1)) or "").encode("utf-8"))
 
 
+def queued_work(ledger_url: str) -> int:
+    """Files waiting to be read now, after putting back those of readers on this machine that died: a watcher
+    (re)started after a kill reads them before it waits for the next drop."""
+    engine = make_engine(ledger_url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        intake_queue.release_dead_reads(session)
+    with session_scope(engine, write=False) as session:
+        return intake_queue.queue_counts(session).get(intake_queue.QUEUED, 0)
+
+
 @flow(name="read-queue", log_prints=False)
 def read_queued(ledger_url: str | None = None, archive_root: str | None = None, batch_id: int | None = None,
                 stale_after_s: float = DEFAULT_STALE_AFTER_S) -> ReadOutcome:
