@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.robot_entry import (DEFAULT_FAULTS, DUPLICATE_KEYS, FORM_IDS, KEY_COLUMNS,  # noqa: E402
-                                    LEGACY_TABLES, _start_legacy_sim, _stop_legacy_sim)
+                                    LEGACY_TABLES, _free_port)
 
 DEFAULT_SEED = 900_700
 REVIEWERS = (("soak_sup1", "soak-supervisor-1-pass"), ("soak_sup2", "soak-supervisor-2-pass"))
@@ -154,9 +154,39 @@ def _tree_rss_kb(root_pids: list[int]) -> int:
     return total
 
 
-def _start_review(home: Path, url: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    from benchmarks.review_load import _free_port
+def _start_legacy(home: Path, db: Path, faults: str, seed: int) -> tuple[subprocess.Popen, str]:
+    """legacy_sim writing to a log file (a pipe nobody reads would fill during a night and stall it)."""
+    import socket
 
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taxintake.cli", "legacy-sim", "--port", str(port), "--db", str(db), "--faults", faults,
+         "--seed", str(seed), "--robot-accounts", "4", "--log-level", "warning"],
+        cwd=REPO, stdout=(home / "legacy.log").open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("legacy_sim exited; see legacy.log")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"http://127.0.0.1:{port}"
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("legacy_sim did not start within 120 s")
+
+
+def _stop_legacy(home: Path, process: subprocess.Popen) -> dict[str, int]:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    match = re.search(r"faults injected: (\{.*\})", (home / "legacy.log").read_text("utf-8", "replace"))
+    return json.loads(match.group(1)) if match else {}
+
+
+def _start_review(home: Path, url: str, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "taxintake.cli", "review", "--port", str(port)], cwd=REPO,
                                env=env, stdout=(home / "review.log").open("ab"), stderr=subprocess.STDOUT)
@@ -395,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prefect = start_prefect_server(home / "prefect")
     legacy_db = home / "legacy.sqlite3"
-    legacy, legacy_url = _start_legacy_sim(legacy_db, args.faults, args.seed, 4)
+    legacy, legacy_url = _start_legacy(home, legacy_db, args.faults, args.seed)
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "TAXINTAKE_HOME": str(home), "TAXINTAKE_LEDGER_URL": ledger_url, "PREFECT_API_URL": prefect.api_url,
            "TAXINTAKE_LEGACY_URL": legacy_url, "TAXINTAKE_LEGACY_USER": "robot01",
@@ -416,12 +446,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: {len(scans)} pages in {waves} waves every {args.wave_every:.0f} s; a kill every "
           f"{args.kill_every:.0f} s; faults {args.faults}; home {home}", flush=True)
 
+    def _interrupt(_signal, _frame):
+        raise KeyboardInterrupt  # SIGTERM (or SIGINT in a background job) still stops the workers and counts
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     started = time.monotonic()
     next_wave, next_kill, wave = started, started + args.kill_every, 0
     peak_kb, load_peak, kills = 0, 0.0, Counter()
     first_drop = last_progress = None
     finished = False
     review_thread.start()
+    interrupted = False
     try:
         while time.monotonic() - started < args.max_hours * 3600:
             now = time.monotonic()
@@ -457,18 +493,21 @@ def main(argv: list[str] | None = None) -> int:
                           f"{dict(kills)}, load {os.getloadavg()[0]:.1f}", flush=True)
                     last_progress = (pages, entered)
             time.sleep(2)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("soak: stopped by a signal; counting what was done", flush=True)
     finally:
         stop.set()
         for worker in workers:
             worker.stop()
         review.terminate()
-        faults = _stop_legacy_sim(legacy)
+        faults = _stop_legacy(home, legacy)
         prefect.stop()
     minutes = (time.monotonic() - (first_drop or started)) / 60
     counts = count_outcome(ledger_url, legacy_db, dropped)
     pages_recorded = counts["files_dropped"] - counts["pages_lost"]
     result = {
-        "pages": len(scans), "finished": finished, "minutes": round(minutes, 1),
+        "pages": len(scans), "finished": finished, "interrupted": interrupted, "minutes": round(minutes, 1),
         "pages_per_minute": round(pages_recorded / minutes, 2) if minutes else None,
         "forms_entered_per_minute": round(counts["entered"] / minutes, 2) if minutes else None,
         "load_average_peak_1min": round(load_peak, 1), "load_average_now": [round(x, 1) for x in os.getloadavg()],
