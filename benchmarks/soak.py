@@ -39,7 +39,9 @@ from benchmarks.robot_entry import (DEFAULT_FAULTS, DUPLICATE_KEYS, FORM_IDS, KE
                                     LEGACY_TABLES, _free_port)
 
 DEFAULT_SEED = 900_700
-REVIEWERS = (("soak_sup1", "soak-supervisor-1-pass"), ("soak_sup2", "soak-supervisor-2-pass"))
+# A blind field mistyped by the reader needs a second person; a conflict between two entries, a third supervisor.
+REVIEWERS = (("soak_sup1", "soak-supervisor-1-pass"), ("soak_sup2", "soak-supervisor-2-pass"),
+             ("soak_sup3", "soak-supervisor-3-pass"))
 PROFILES = ("clean300", "office200")
 
 
@@ -215,8 +217,9 @@ class ReviewTally:
 
 
 class Reviewer:
-    """Two supervisors at the review page: each flagged field typed from the page's ground truth, as the browser
-    posts it (a second person where the blind check asks for one); a form that cannot be settled is rejected."""
+    """Three supervisors at the review page: each flagged field typed from the page's ground truth, as the browser
+    posts it (a second person where the blind check asks for one, a third for a conflict); a form that cannot be
+    settled is rejected."""
 
     def __init__(self, base: str, ledger_url: str, truths: dict[str, dict]) -> None:
         import httpx
