@@ -59,6 +59,11 @@ def kintowari(capital: int, employees_in_city: int, months: int) -> int:
     return floor_to(kintowari_annual(capital, employees_in_city) * months // 12, 100)
 
 
+def monthly_share(annual: int, months: int) -> int:
+    """均等割額 from a written 年額: 年額 × 月数/12, 100円未満切捨 (the 「円×月/12」 line of 第20号様式)."""
+    return floor_to(annual * months // 12, 100)
+
+
 def floor_to(amount: int, unit: int) -> int:
     """Round toward zero to a multiple of `unit` (課税標準 1,000円未満切捨, 税額 100円未満切捨)."""
     return amount - amount % unit if amount >= 0 else -((-amount) - (-amount) % unit)
@@ -152,6 +157,7 @@ FUNCTIONS: dict[str, Callable[..., int]] = {
     "kyuyo_shotoku": kyuyo_shotoku,
     "income_adjustment_cap": income_adjustment_cap,
     "kintowari": kintowari,
+    "monthly_share": monthly_share,
     "floor_to": floor_to,
     "tax_at_rate": tax_at_rate,
     "apportion": apportion,
