@@ -122,3 +122,15 @@ def test_a_read_sheet_keeps_its_new_items_and_their_rules(tmp_path):
     read_values = {name: reading.value for name, reading in result.fields.items()}
     assert rules_failing(read_values) == set()
     assert rules_failing({**read_values, "shin_shitei_bango": None}) >= {"keizoku_needs_new_employer"}
+
+
+def test_the_review_page_says_what_a_failed_sheet_rule_needs():
+    from review.reasons import explain
+
+    template = load_template(FORM)
+    ikkatsu = {**BASE, "choshu_hoho": "一括徴収", "futsu_riyu": None}
+    text = explain("cross_field:ikkatsu_needs_reason", "choshu_hoho", template, ikkatsu)
+    assert text.startswith("一括徴収の場合は一括徴収の理由") and "未記入：一括徴収の理由、一括徴収予定額、納入月" in text
+    backwards = explain("cross_field:choshuzumi_months_in_order", "choshuzumi_made", template,
+                        {**BASE, "choshuzumi_kara": "9", "choshuzumi_made": "6"})
+    assert "特別徴収の月順（6月分＝0）（徴収済月（まで）［6］）" in backwards and "左辺 0／右辺 3" in backwards
