@@ -1,4 +1,4 @@
-"""Load scans (PDF, multi-page TIFF, JPEG, PNG) as greyscale pages, one at a time to bound memory."""
+"""Load scans (PDF, multi-page TIFF, JPEG, PNG, a phone's HEIC/HEIF) as greyscale pages, one at a time to bound memory."""
 from __future__ import annotations
 
 import math
@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 PdfRenderer = Literal["pdf2image", "pypdfium2"]
 
-SUPPORTED_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
+SUPPORTED_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png", ".heic", ".heif"}
 # A4 at 300 dpi is about 8.7 Mpx; anything far beyond a page at 600 dpi is a broken or hostile file.
 MAX_PAGE_PIXELS = 80_000_000
 MIN_PAGE_SIDE = 200
@@ -62,8 +62,17 @@ def iter_pages(path: Path, pdf_renderer: PdfRenderer | None = None) -> Iterator[
         yield from _iter_image(path)
 
 
+def _register_heif() -> None:
+    """iPhones save photos as HEIC; pillow-heif teaches PIL to open them (registering twice is harmless)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
 def _iter_image(path: Path) -> Iterator[LoadedPage | LoadError]:
     Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
+    if path.suffix.lower() in (".heic", ".heif"):
+        _register_heif()
     try:
         with warnings.catch_warnings():  # past the limit is refused below, page by page, before decoding
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -124,6 +133,11 @@ def _greyscale(frame: Image.Image) -> np.ndarray:
         wide = np.asarray(frame).astype(np.int64)
         top = 65535 if frame.mode.startswith("I;16") or wide.max(initial=0) > 255 else 255
         return np.clip(wide * 255 // max(top, 1), 0, 255).astype(np.uint8)
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        # A transparent background is paper, not ink: laid on white, or convert("L") would turn it black.
+        rgba = frame.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(paper, rgba)
     return np.asarray(frame.convert("L"), dtype=np.uint8)
 
 

@@ -96,6 +96,8 @@ class BatchReport:
         rows = []
         for kind in kinds:
             row: Row = {"様式 / form": self.config.form_label(kind)}
+            row["版 / version"] = "、".join(sorted({f.template_version for f in self.facts.forms
+                                                   if f.form_id == kind and f.template_version}))
             for state in states:
                 row[f"{STATE_LABELS[state]} {state}"] = counts[(kind, state)]
             row["計 / total"] = sum(counts[(kind, state)] for state in states)

@@ -85,7 +85,9 @@ def display_value(value: object, spec: FieldSpec | None) -> str:
     if isinstance(value, bool):
         return "✓ あり" if value else "なし"
     text = str(value)
-    if holds_personal_number(spec) and len(text) != 13:
+    if holds_personal_number(spec):
+        # Whatever its length: a 13-digit reading of a 個人番号 field is as likely a 12-digit 個人番号 with one
+        # digit read twice as a 法人番号, and a 法人番号 masked costs nothing.
         return mask_my_number(text)
     return text
 

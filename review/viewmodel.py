@@ -57,17 +57,18 @@ class FieldView:
     entries: list[str] = field(default_factory=list)  # earlier blind entries, shown in a conflict
 
 
-def template_for(form_id: str | None) -> Template | None:
+def template_for(form_id: str | None, version: str | None = None) -> Template | None:
     if not form_id:
         return None
     try:
-        return load_template(form_id)
+        return load_template(form_id, version)
     except (TemplateError, OSError):
         return None
 
 
 def template_of(form: Form) -> Template | None:
-    return template_for(form.form_id)
+    """The version of the template the form was read with (several may be installed side by side)."""
+    return template_for(form.form_id, getattr(form, "template_version", None)) or template_for(form.form_id)
 
 
 def spec_of(template: Template | None, name: str) -> FieldSpec | None:
