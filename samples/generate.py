@@ -13,9 +13,11 @@ from ocr.normalize import normalize
 from ocr.templates import Template, load_template
 from samples.degrade import SCAN_PROFILES, degrade
 from samples.generators import GENERATORS
-from samples.render import choose_fill_style, fill_form, render_blank
+from samples.render import KYUYO_HOKOKU_TITLE, choose_fill_style, fill_form, render_blank, retitled
 
 FILL_STYLES = ("printed", "handwritten")
+# Share of official-face pages printed with the 給与支払報告書（個人別明細書） title over the 源泉徴収票 one.
+TITLED_AS_REPORT = 0.7
 
 
 @dataclass
@@ -35,6 +37,10 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     content = GENERATORS[form_id](rng, faker, invalid_share)
     fill_style = choose_fill_style(style, rng)
     blank = render_blank(template, dpi=scan_profile.dpi)
+    title = None
+    if template.official_face and template.official_face.title_box and rng.random() < TITLED_AS_REPORT:
+        title = KYUYO_HOKOKU_TITLE
+        blank = retitled(blank, template, title, dpi=scan_profile.dpi)
     filled = fill_form(blank, template, content.written, fill_style, rng, dpi=scan_profile.dpi)
     if drift:
         from samples.drift import apply_drift
@@ -55,6 +61,8 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     }
     if drift:
         truth["drift"] = drift
+    if template.official_face:
+        truth["printed_title"] = title or "face"
     return GeneratedPage(scanned.image, truth)
 
 
