@@ -106,8 +106,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
         if crop.ink_at_sides and not _cell_row(spec):
             runs_past_box.add(spec.name)
         to_recognise.append((spec, _reading_crop(registered, template, spec, blank)))
-    recognitions = recognizer.recognize([crop for _, crop in to_recognise],
-                                        [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
+    recognitions = _recognise_in_parts(registered, blank, template, to_recognise, recognizer)
     second_readings = _read_long_lines_in_halves(to_recognise, recognizer)
     names = _name_fields(template)
     for (spec, _), recognition in zip(to_recognise, recognitions):
@@ -142,6 +141,57 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _accept_what_the_arithmetic_confirms(template, readings)
     _accept_words_of_the_vocabulary(template, readings)
     return readings
+
+
+PART_CHARSET = {"amount": DIGITS + ",△▲-", "date_wareki": DIGITS + "元"}
+
+
+def _recognise_in_parts(registered: np.ndarray, blank: np.ndarray, template: Template,
+                        to_recognise: list[tuple[FieldSpec, np.ndarray]], recognizer: Recognizer) -> list[Recognition]:
+    """One recognition per field; a field cut by printed dividers (`dividers_mm`) is read part by part, each part
+    on its own crop, and the parts joined as the face means them: 5 | 000 | 000 is 5,000,000, 7 | 4 | 1 is 7年4月1日."""
+    flat_crops: list[np.ndarray] = []
+    flat_charsets: list[str | None] = []
+    layout: list[list[int | None]] = []
+    for spec, crop in to_recognise:
+        if spec.dividers_mm and spec.kind in PART_CHARSET:
+            pieces = crops.part_crops(registered, blank, template, spec)
+            charset = PART_CHARSET[spec.kind]
+        else:
+            pieces, charset = [crop], CHARSET_BY_KIND.get(spec.kind)
+        slots: list[int | None] = []
+        for piece in pieces:
+            if piece is None:
+                slots.append(None)
+                continue
+            slots.append(len(flat_crops))
+            flat_crops.append(piece)
+            flat_charsets.append(charset)
+        layout.append(slots)
+    flat = recognizer.recognize(flat_crops, flat_charsets) if flat_crops else []
+    joined = []
+    for (spec, _), slots in zip(to_recognise, layout):
+        parts = [flat[i] if i is not None else None for i in slots]
+        joined.append(parts[0] if len(parts) == 1 and parts[0] is not None else _joined_parts(spec, parts))
+    return joined
+
+
+def _joined_parts(spec: FieldSpec, parts: list[Recognition | None]) -> Recognition:
+    texts = [part.text.strip() if part else "" for part in parts]
+    near = [(part.near_miss_text or part.text).strip() if part else "" for part in parts]
+    written = [part for part in parts if part is not None]
+
+    def join(values: list[str]) -> str:
+        if spec.kind == "date_wareki":
+            return "".join(f"{value}{unit}" for value, unit in zip(values, "年月日"))
+        first = next((i for i, value in enumerate(values) if value), len(values))
+        # An empty part after a written one stays as an empty group: 「5,,000」 is not an amount.
+        return ",".join(values[first:])
+
+    text = join(texts)
+    return Recognition(text=text, score=min((part.score for part in written), default=0.0),
+                       char_scores=tuple(s for part in written for s in part.char_scores),
+                       near_miss_text=join(near) if any(part.near_miss_text for part in written) else "")
 
 
 def _read_long_lines_in_halves(to_recognise: list[tuple[FieldSpec, np.ndarray]], recognizer: Recognizer
