@@ -27,8 +27,10 @@ class GeneratedPage:
 
 
 def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_share: float = 0.0,
-                  drift: str | None = None) -> GeneratedPage:
-    """`drift`: print the filled-in values as samples/drift.py does (a printer the calibration never saw)."""
+                  drift: str | None = None, printed_title: str | None = None) -> GeneratedPage:
+    """`drift`: print the filled-in values as samples/drift.py does (a printer the calibration never saw).
+    `printed_title` (official faces): "face" keeps the face's own title (給与所得の源泉徴収票), a title prints it over;
+    None draws one of the two as payroll software does."""
     template = load_template(form_id)
     scan_profile = SCAN_PROFILES[profile]
     rng = random.Random(f"{form_id}:{style}:{profile}:{seed}")
@@ -38,9 +40,11 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     fill_style = choose_fill_style(style, rng)
     blank = render_blank(template, dpi=scan_profile.dpi)
     title = None
-    if template.official_face and template.official_face.title_box and rng.random() < TITLED_AS_REPORT:
-        title = KYUYO_HOKOKU_TITLE
-        blank = retitled(blank, template, title, dpi=scan_profile.dpi)
+    if template.official_face and template.official_face.title_box:
+        report = rng.random() < TITLED_AS_REPORT
+        title = printed_title if printed_title is not None else (KYUYO_HOKOKU_TITLE if report else "face")
+        if title != "face":
+            blank = retitled(blank, template, title, dpi=scan_profile.dpi)
     filled = fill_form(blank, template, content.written, fill_style, rng, dpi=scan_profile.dpi)
     if drift:
         from samples.drift import apply_drift

@@ -131,7 +131,9 @@ def measure(cells: Cells) -> list[dict]:
     for name, label, points, uchi_name, uchi_label in amount_rows:
         box = span(points[0], points[-1])
         if uchi_name:
-            add(uchi_name, uchi_label, (box[0] + 2.6, box[1] + 0.3, box[2] - 3.0, 2.6), "amount")
+            # 内 未払額 is written small in the top of the same columns, so the same dividers cut it
+            add(uchi_name, uchi_label, (box[0] + 2.6, box[1] + 0.3, box[2] - 3.0, 2.6), "amount",
+                dividers_mm=inner_dividers(points))
         add(name, label, band(box, 2.9, 0.0), "amount", dividers_mm=inner_dividers(points),
             **({"required": True} if name == "shiharai_kingaku" else {}))
     gensen_points = [(125, 40), (140, 40)]
@@ -200,7 +202,7 @@ def measure(cells: Cells) -> list[dict]:
     x, y, w, h = tekiyo
     add("tekiyo_1", "摘要 1行目", (x + 0.5, y + 3.6, w - 1.0, 4.4), "text")
     add("tekiyo_2", "摘要 2行目", (x + 0.5, y + 8.2, w - 1.0, 4.4), "text")
-    add("tekiyo_3", "摘要 3行目", (x + 0.5, y + 12.4, w - 1.0, 4.2), "text")
+    add("tekiyo_3", "摘要 3行目", (x + 0.5, y + 12.6, w - 1.0, 4.0), "text")
 
     # 生命保険料の金額の内訳 (円 printed at the top right of each cell)
     for name, label, point in [
@@ -291,7 +293,8 @@ def measure(cells: Cells) -> list[dict]:
     add("shiharaisha_shimei", "支払者 氏名又は名称", (x, y, 100.4 - x, h), "text", content="organisation_name",
         required=True)
     add("shiharaisha_denwa", "支払者 電話", (105.2, y, x + w - 105.2, h), "phone")
-    add("seiri_ran", "整理欄", span((45, 207.3), (80, 207.3)), "text")
+    add("seiri_ran_1", "整理欄 1", cell(45, 207.3), "text")
+    add("seiri_ran_2", "整理欄 2", cell(80, 207.3), "text")
     return fields
 
 
