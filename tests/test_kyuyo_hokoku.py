@@ -171,3 +171,18 @@ def test_a_printed_page_of_the_official_face_reads_back_under_either_title(tmp_p
         assert result.fields[name].value == truth[name], name
     right = sum(result.fields[name].value == value for name, value in truth.items())
     assert right >= len(truth) - 2
+
+
+def test_kojo_gokei_must_hold_the_tokutei_shinzoku_kojo():
+    template = load_template(FORM)
+    for seed in range(200):
+        truth = dict(_content(seed).truth)
+        if truth["tokutei_shinzoku_kojo_gaku"] and truth["shotoku_kojo_gokei"]:
+            break
+    else:
+        pytest.fail("no generated form with 特定親族特別控除")
+    assert "shotoku_kojo_gokei" not in validate_cross_fields(template, truth)
+    printed_sum = sum(int(truth[name] or 0) for name in (
+        "shakai_hoken_gaku", "seimei_hoken_kojo", "jishin_hoken_kojo", "haigusha_kojo_gaku", "kiso_kojo_gaku"))
+    truth["shotoku_kojo_gokei"] = str(printed_sum)  # the 令和6年分 sum, without 特定親族特別控除
+    assert "cross_field:kojo_gokei_holds_the_printed_deductions" in str(validate_cross_fields(template, truth))

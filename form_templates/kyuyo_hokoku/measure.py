@@ -183,7 +183,7 @@ def measure(cells: Cells) -> list[dict]:
     # 特定親族特別控除の額 / 社会保険料等の金額 / 生命保険料の控除額 / 地震保険料の控除額 / 住宅借入金等特別控除の額
     points = [(8, 70), (18, 70), (28, 70)]
     add("tokutei_shinzoku_kojo_gaku", "特定親族特別控除の額", band(span(points[0], points[-1]), 2.4, 0.0), "amount",
-        dividers_mm=inner_dividers(points), validators=["max_amount:630000"])
+        dividers_mm=inner_dividers(points))
     points = [(40, 70), (55, 70)]
     box = span(*points)
     add("shokibo_kyosai_gaku", "社会保険料等の金額 内 小規模企業共済等掛金", (box[0] + 2.6, box[1] + 0.3, 11.5, 2.6),
