@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ocr import calibration, crops, geometry
+from ocr import calibration, crops, geometry, titles
 from ocr.addresses import check_address
 from ocr.classify import UnknownForm, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
@@ -76,8 +76,14 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
     try:
         placement = place_page(page, templates)
     except UnknownForm as exc:
+        reason = titles.set_aside_reason(titles.read_title(page.pixels, recognizer)) \
+            or _two_copies_reason(page, templates) or str(exc)
         return ReadResult(source=page.source, page=page.page_number, form_id=None,
-                          seconds=time.perf_counter() - started, error=str(exc))
+                          seconds=time.perf_counter() - started, error=reason)
+    two_copies = _two_copies_reason(page, [placement.template])
+    if two_copies:
+        return ReadResult(source=page.source, page=page.page_number, form_id=None,
+                          seconds=time.perf_counter() - started, error=two_copies)
     fields = read_fields(placement.registered, placement.template, recognizer)
     return ReadResult(
         source=page.source, page=page.page_number, form_id=placement.template.form_id,
@@ -85,6 +91,35 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
         rotation_degrees=placement.rotation_degrees,
         registration_residual_px=round(placement.registration.residual_px, 2),
         seconds=round(time.perf_counter() - started, 3), fields=fields)
+
+
+# A sheet this much wider than an official face holds two copies of it side by side (A4 landscape, 2 × 148.5 mm).
+TWO_COPIES_WIDTH_SHARE = 1.7
+
+
+def _two_copies_reason(page: LoadedPage, templates: list[Template]) -> str | None:
+    """An A4 sheet with two copies of an official face side by side is not read as one form (that would read one
+    copy and drop the other without a word): it is set aside until the copies are cut apart. Such a sheet is as
+    wide as two faces, and its left half registers to the face on its own."""
+    height, width = page.pixels.shape[:2]
+    for template in templates:
+        face = template.official_face
+        if face is None or width <= height:
+            continue
+        if page.dpi:
+            wide = width * 25.4 / page.dpi >= TWO_COPIES_WIDTH_SHARE * face.width_mm
+        else:
+            wide = abs(width / height - 2 * face.width_mm / template.page.height_mm) < 0.08
+        if not wide:
+            continue
+        left = LoadedPage(page.source, page.page_number, page.pixels[:, : width // 2], page.dpi)
+        try:
+            place_page(left, [template])
+        except UnknownForm:
+            continue
+        return ("1枚の用紙に様式が2面（2人分）並んでいます。1面ずつに分けてから読み取るため、人が確認します "
+                "/ two copies of the form side by side on one sheet: set aside to be cut into one copy each")
+    return None
 
 
 def read_fields(registered: np.ndarray, template: Template, recognizer: Recognizer) -> dict[str, FieldReading]:

@@ -186,3 +186,30 @@ def test_kojo_gokei_must_hold_the_tokutei_shinzoku_kojo():
         "shakai_hoken_gaku", "seimei_hoken_kojo", "jishin_hoken_kojo", "haigusha_kojo_gaku", "kiso_kojo_gaku"))
     truth["shotoku_kojo_gokei"] = str(printed_sum)  # the 令和6年分 sum, without 特定親族特別控除
     assert "cross_field:kojo_gokei_holds_the_printed_deductions" in str(validate_cross_fields(template, truth))
+
+
+def _read_image(image, tmp_path, name):
+    from ocr.read import read_path
+    from ocr.recognize import make_recognizer
+
+    path = tmp_path / f"{name}.png"
+    image.save(path, dpi=image.info.get("dpi", (200, 200)))
+    return list(read_path(path, make_recognizer()))
+
+
+def test_a_sokatsu_hyo_page_is_set_aside_with_its_own_reason(tmp_path):
+    from samples.kyuyo_sheets import sokatsu_page
+
+    (result,) = _read_image(sokatsu_page(1).image, tmp_path, "sokatsu")
+    assert result.form_id is None
+    assert result.error.startswith("給与支払報告書（総括表）です")
+
+
+def test_a_sheet_with_two_copies_side_by_side_is_set_aside_not_read_as_one(tmp_path):
+    from samples.kyuyo_sheets import two_copies_sheet
+
+    sheet, truths = two_copies_sheet(21)
+    assert len(truths) == 2
+    (result,) = _read_image(sheet, tmp_path, "two_copies")
+    assert result.form_id is None and result.fields == {}
+    assert "2面" in result.error
