@@ -42,6 +42,28 @@ LEGACY_COLUMNS = {
     "ido_nengappi": ("ido_ymd", _legacy_date),
     "ido_jiyu": ("ido_jiyu", IDO_JIYU_BY_CODE.__getitem__),
     "choshu_hoho": ("choshu_hoho", CHOSHU_HOHO_BY_CODE.__getitem__),
+    # The sheet's newer items (issue 16).
+    "daihyosha_shokushimei": ("daihyosha_shokushimei", str),
+    "renrakusha_shimei": ("renrakusha_shimei", str),
+    "renrakusha_denwa": ("renrakusha_denwa", str),
+    "nendo_kubun": ("nendo_kubun", {"1": "現年度", "2": "新年度"}.__getitem__),
+    "teishutsu_nengappi": ("teishutsu_ymd", _legacy_date),
+    "jukyusha_bango": ("jukyusha_no", str),
+    "ido_go_jusho": ("ido_go_jusho", str),
+    "tsukiwari_gaku": ("tsukiwari", str),
+    "choshuzumi_kara": ("choshuzumi_kara", str),
+    "choshuzumi_made": ("choshuzumi_made", str),
+    "ikkatsu_riyu": ("ikkatsu_riyu", {"1": "1月1日から4月30日の異動", "2": "本人の申出"}.__getitem__),
+    "ikkatsu_yotei_gaku": ("ikkatsu_yotei", str),
+    "ikkatsu_nonyu_tsuki": ("ikkatsu_nonyu_tsuki", str),
+    "futsu_riyu": ("futsu_riyu", {"1": "申出なし", "2": "支払不足", "9": "その他"}.__getitem__),
+    "shin_kinmusaki_name": ("shin_meisho", str),
+    "shin_shitei_bango": ("shin_shitei_no", str),
+    "shin_kinmusaki_shozaichi": ("shin_shozai", str),
+    "shin_tantosha": ("shin_tantosha", str),
+    "shin_denwa": ("shin_denwa", str),
+    "shin_kaishi_tsuki": ("shin_kaishi_tsuki", str),
+    "shin_tsukiwari_gaku": ("shin_tsukiwari", str),
 }
 
 

@@ -48,7 +48,7 @@ def test_generated_truth_passes_every_check_unless_wrong_on_purpose(form_id):
 def _rule_partners(template, names: set[str]) -> set[str]:
     partners: set[str] = set()
     for rule in template.cross_field_rules:
-        involved = set(rule.parsed().names())
+        involved = set(rule.names())
         if involved & names:
             partners |= involved
     return partners
