@@ -179,11 +179,13 @@ _KYUYO_FIELDS: list[FieldDef] = [
 for _column, _label in (("fuyo_tokutei_nin", "扶養 特定 人"), ("fuyo_tokutei_ju", "扶養 特定 従人"),
                         ("fuyo_rojin_uchi", "扶養 老人 内"), ("fuyo_rojin_nin", "扶養 老人 人"),
                         ("fuyo_rojin_ju", "扶養 老人 従人"), ("fuyo_sonota_nin", "扶養 その他 人"),
-                        ("fuyo_sonota_ju", "扶養 その他 従人"), ("fuyo_16_miman", "16歳未満扶養親族の数"),
+                        ("fuyo_sonota_ju", "扶養 その他 従人"), ("fuyo_tokushin_nin", "扶養 特親 人"),
+                        ("fuyo_tokushin_ju", "扶養 特親 従人"), ("fuyo_16_miman", "16歳未満扶養親族の数"),
                         ("shogaisha_tokubetsu_uchi", "障害者 特別 内"), ("shogaisha_tokubetsu_nin", "障害者 特別 人"),
                         ("shogaisha_sonota_nin", "障害者 その他 人"), ("hikyojusha_shinzoku", "非居住者である親族の数")):
     _KYUYO_FIELDS.append(_f(_column, _label, "digits", 2, section="配偶者・扶養"))
 _KYUYO_FIELDS += [
+    _f("tokutei_shinzoku_kojo_gaku", "特定親族特別控除の額", "amount", 11, section="控除"),
     _f("shakai_hoken_gaku", "社会保険料等の金額", "amount", 11, section="控除"),
     _f("shokibo_kyosai_gaku", "内 小規模企業共済等掛金", "amount", 11, section="控除"),
     _f("seimei_hoken_kojo", "生命保険料の控除額", "amount", 7, section="控除"),
@@ -191,6 +193,8 @@ _KYUYO_FIELDS += [
     _f("jutaku_kojo_gaku", "住宅借入金等特別控除の額", "amount", 9, section="控除"),
     _f("tekiyo_1", "摘要 1行目", "text", 40, section="摘要"),
     _f("tekiyo_2", "摘要 2行目", "text", 40, section="摘要"),
+    _f("tekiyo_3", "摘要 3行目", "text", 40, section="摘要"),
+    _f("bikou", "備考", "text", 40, section="摘要"),
     _f("fuyo_5_igo_kojin_no", "5人目以降の控除対象扶養親族の個人番号", "digits", 12, lengths=(12,),
        check="my_number", section="摘要"),
     _f("miman_5_igo_kojin_no", "5人目以降の16歳未満扶養親族の個人番号", "digits", 12, lengths=(12,),

@@ -55,6 +55,9 @@ class FieldSpec(BaseModel):
         default=None, description="what a text field holds: sets which characters are plausible in it")
     vocabulary: list[str] | None = Field(
         default=None, description="for content 'terms': the words the field is written with on real forms")
+    dividers_mm: list[float] | None = Field(
+        default=None, description="x (mm) of rulings printed through the box: the 千 and 円 of an amount, the 年 月 日 "
+                                  "of a date; each part is written and read on its own")
     guessed: list[str] = Field(
         default_factory=list, description="what `template new` guessed and nobody has confirmed yet: name, label, kind")
 
@@ -100,6 +103,12 @@ class FieldSpec(BaseModel):
         x, y, w, h = self.box
         slot_w = w / len(self.options)
         return [(x + i * slot_w, y, slot_w, h) for i in range(len(self.options))]
+
+    def part_boxes(self) -> list[Box]:
+        """The parts of a box cut by its printed dividers, left to right (the whole box when it has none)."""
+        x, y, w, h = self.box
+        edges = [x, *(self.dividers_mm or []), x + w]
+        return [(left, y, right - left, h) for left, right in zip(edges, edges[1:])]
 
     def printed_option_labels(self) -> list[str]:
         return list(self.option_labels or self.options or [])
@@ -189,6 +198,18 @@ class CrossFieldRule(BaseModel):
         return list(dict.fromkeys(found))
 
 
+class OfficialFace(BaseModel):
+    """Where a template's blank comes from when it is an official form rasterised, not drawn from the template."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pdf: str
+    source: str
+    sha256: str
+    page: int
+    copy_on_page: str
+    width_mm: float
+    title_box: Box | None = None
+
+
 class Template(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -198,6 +219,7 @@ class Template(BaseModel):
     page: PageSpec
     dpi: int = 200
     blank_image: str = "blank.png"
+    official_face: OfficialFace | None = None
     decorations: list[TextDecoration] = Field(default_factory=list)
     lines: list[LineDecoration] = Field(default_factory=list)
     fields: list[FieldSpec]

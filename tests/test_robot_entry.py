@@ -377,3 +377,19 @@ def test_evidence_screenshots_paint_over_every_secret_on_screen(tmp_path: Path) 
         assert inside(painted).max() <= 10, painted
     for shown in ("plain", "other"):
         assert inside(shown).max() >= 240 and inside(shown).min() <= 100, shown  # paper and ink: left as it was
+
+
+@browser
+def test_the_reiwa7_items_of_the_kyuyo_hokoku_are_entered_and_read_back(legacy: RunningSim) -> None:
+    """特定親族特別控除の額, the 特親 counts, a third 摘要 line and (備考): items of the 令和7年分 face."""
+    kyuyo = form_values("kyuyo_hokoku", 4)
+    kyuyo.update(tokutei_shinzoku_kojo_gaku="410000", fuyo_tokushin_nin="1", fuyo_tokushin_ju=None,
+                 tekiyo_3="(特親) 鈴木一郎", bikou="令和7年分")
+    if kyuyo["shotoku_kojo_gokei"]:
+        kyuyo["shotoku_kojo_gokei"] = str(int(kyuyo["shotoku_kojo_gokei"]) + 410000)
+    [outcome] = enter_forms([request("141", "kyuyo_hokoku", kyuyo)], base_url=legacy.base_url,
+                            credentials=CREDENTIALS)
+    assert (outcome.status, outcome.readback_ok) == ("entered", True), outcome.reason
+    [row] = rows_for(legacy.db_path, "kyuyo_hokoku", "uketsuke_no", outcome.receipt_no)
+    assert (row["tokutei_shinzoku_kojo_gaku"], row["fuyo_tokushin_nin"], row["tekiyo_3"], row["bikou"]) == (
+        410000, "1", "(特親) 鈴木一郎", "令和7年分")
