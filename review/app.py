@@ -24,7 +24,7 @@ from ledger.db import init_db, make_engine, session_scope
 from ledger.models import FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
-from ledger.values import decode_value
+from ledger.values import reveal_value
 from review import auth, blind
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
 from review.images import ImageUnavailable, PageImages, PageKey
@@ -296,7 +296,7 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                                      ctx.settings.blind_kinds, viewer.name)
             show_value = mode in ("form", "conflict")
             review_repo.record_reveal(session, form_pk, name, viewer.name, "value+crop" if show_value else "crop")
-            value = decode_value(field_row.value)
+            value = reveal_value(field_row.value) if show_value else None  # decrypted only to be shown
         return {"ok": True, "crop_url": f"/forms/{form_pk}/fields/{name}/crop.png",
                 "value": (value if isinstance(value, str) else "") if show_value else None}
 
@@ -431,7 +431,7 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
             raise HTTPException(409, "1人目の入力者は2人目になれません / a second entry needs another person")
         if mode == "conflict" and not viewer.may_see_personal_numbers:
             raise HTTPException(403, "不一致の判断は監督者が行います / a supervisor decides a conflict")
-        others = {f.name: decode_value(f.corrected_value if f.status == "corrected" else f.value)
+        others = {f.name: reveal_value(f.corrected_value if f.status == "corrected" else f.value)
                   for f in form.fields}
         checked = check_input(template, spec, typed, others)
         if checked.hard or (checked.soft and not force):
@@ -442,7 +442,7 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
         time_mode = "group" if view == "group" else "form"
         if mode in ("blind", "audit_sample", "second"):
             decision, ready = blind.enter_blind(session, form_pk, name, viewer.name, checked.value,
-                                                decode_value(field_row.value), reasons, entries, seconds)
+                                                reveal_value(field_row.value), reasons, entries, seconds)
             return {"ok": True, "outcome": decision.outcome, "message": decision.message, "resolved": decision.accepted,
                     "form_state": str(FormState.READY if ready else FormState.NEEDS_REVIEW)}
         review_repo.record_review_time(session, form_pk, name, viewer.name, time_mode, seconds)
