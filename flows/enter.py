@@ -63,7 +63,8 @@ def enter_ready_forms(ledger_url: str, legacy_url: str, credentials: list[tuple[
     with session_scope(engine) as session:
         claimed = repo.claim_ready_forms(session, robot_id, limit, form_ids=enterable)
         requests = [EntryRequest(form_ref=str(form.id), form_id=form.form_id,
-                                 values=repo.form_values_for_entry(form), idempotency_key=form.idempotency_key)
+                                 values=repo.form_values_for_entry(form), idempotency_key=form.idempotency_key,
+                                 template_version=form.template_version)
                     for form in claimed]
     outcome.claimed = len(requests)
     if not requests:

@@ -238,6 +238,8 @@ class BlindEntry(Base):
 
 # The review queue counts flagged fields (status 'review') among hundreds of thousands of field rows.
 FIELD_STATUS_INDEX = Index("ix_field_values_status_form_pk", FieldValue.status, FieldValue.form_pk)
+# A person's own decisions of today (the review page's progress line): the rows of one actor since a moment.
+AUDIT_ACTOR_INDEX = Index("ix_audit_log_actor_at", AuditEntry.actor, AuditEntry.at)
 
 
 class IntakeFile(Base):

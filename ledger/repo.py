@@ -128,7 +128,8 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
         return existing
 
     problem = _unreadable_reason(result)
-    required = set(required_fields) if required_fields is not None else _template_required_fields(result.form_id)
+    required = (set(required_fields) if required_fields is not None
+                else _template_required_fields(result.form_id, result.template_version))
     if problem is None and required is None:
         problem = f"様式の定義がありません（{result.form_id}）/ no template for form_id {result.form_id!r}"
     # A set-aside page keeps what was read, without padding: its missing fields are not review work.
@@ -206,16 +207,19 @@ def _unreadable_reason(result: ReadResult) -> str | None:
     return None
 
 
-def _template_required_fields(form_id: str | None) -> set[str] | None:
+def _template_required_fields(form_id: str | None, version: str | None = None) -> set[str] | None:
     """Required field names of the template, or None where there is no usable template."""
     if form_id is None:
         return set()
     from ocr.templates import TemplateError, load_template
 
     try:
-        template = load_template(form_id)
+        template = load_template(form_id, version)  # the version the page was read with
     except (TemplateError, OSError):
-        return None
+        try:
+            template = load_template(form_id)
+        except (TemplateError, OSError):
+            return None
     return {spec.name for spec in template.fields if spec.required}
 
 

@@ -37,6 +37,7 @@ class FormFacts:
     entry_attempts: int = 0
     entry_failures: int = 0
     sent_back: int = 0  # the robot gave it back to people
+    template_version: str | None = None  # the template version it was read with (令和7年分)
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,11 @@ def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
     if batch is None:
         raise LookupError(f"台帳にバッチ {batch_id} がありません / no batch {batch_id} in the ledger")
     summary = batch_summary(session, batch_id)
-    forms = {pk: FormFacts(form_pk=pk, form_id=form_id, state=FormState(state).value, values={})
-             for pk, form_id, state in session.execute(
-                 select(Form.id, Form.form_id, Form.state).where(Form.batch_id == batch_id).order_by(Form.id))}
+    forms = {pk: FormFacts(form_pk=pk, form_id=form_id, state=FormState(state).value, values={},
+                           template_version=version)
+             for pk, form_id, state, version in session.execute(
+                 select(Form.id, Form.form_id, Form.state, Form.template_version)
+                 .where(Form.batch_id == batch_id).order_by(Form.id))}
     corrected_fields: set[tuple[int, str]] = set()
     for form_pk, name, value, corrected, status in session.execute(
             select(FieldValue.form_pk, FieldValue.name, FieldValue.value, FieldValue.corrected_value,

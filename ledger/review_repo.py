@@ -160,19 +160,26 @@ class FlaggedCount:
     count: int
 
 
-def flagged_field_counts(session: Session) -> list[FlaggedCount]:
-    """Flagged fields of forms in review, counted per batch, form kind and field name."""
+def _without(reason: str | None):
+    """Fields not held for `reason` (the reasons are a JSON list of strings: the code appears quoted)."""
+    return FieldValue.reasons.not_like(f'%"{reason}"%') if reason else FieldValue.id.is_not(None)
+
+
+def flagged_field_counts(session: Session, without_reason: str | None = None) -> list[FlaggedCount]:
+    """Flagged fields of forms in review, counted per batch, form kind and field name (leaving out those held for
+    `without_reason`: the group page leaves out audit samples, which are entered blind one at a time)."""
     rows = session.execute(
         select(Form.batch_id, Batch.label, Form.form_id, FieldValue.name, func.count(FieldValue.id))
         .join(Form, Form.id == FieldValue.form_pk).join(Batch, Batch.id == Form.batch_id)
-        .where(Form.state == FormState.NEEDS_REVIEW, FieldValue.status == REVIEW, Form.form_id.is_not(None))
+        .where(Form.state == FormState.NEEDS_REVIEW, FieldValue.status == REVIEW, Form.form_id.is_not(None),
+               _without(without_reason))
         .group_by(Form.batch_id, Batch.label, Form.form_id, FieldValue.name)
         .order_by(Form.batch_id, Form.form_id, FieldValue.name))
     return [FlaggedCount(*row) for row in rows]
 
 
 def flagged_fields(session: Session, batch_id: int, names_by_form_id: dict[str, list[str]],
-                   limit: int = 60) -> list[tuple[FieldValue, Form]]:
+                   limit: int = 60, without_reason: str | None = None) -> list[tuple[FieldValue, Form]]:
     """Flagged fields of one batch whose (form kind, name) is listed, oldest form first."""
     wanted = [and_(Form.form_id == form_id, FieldValue.name.in_(names))
               for form_id, names in names_by_form_id.items() if names]
@@ -181,7 +188,7 @@ def flagged_fields(session: Session, batch_id: int, names_by_form_id: dict[str, 
     rows = session.execute(
         select(FieldValue, Form).join(Form, Form.id == FieldValue.form_pk)
         .where(Form.batch_id == batch_id, Form.state == FormState.NEEDS_REVIEW, FieldValue.status == REVIEW,
-               or_(*wanted))
+               or_(*wanted), _without(without_reason))
         .order_by(Form.created_at, Form.id, FieldValue.id).limit(limit))
     return [(field, form) for field, form in rows]
 

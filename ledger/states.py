@@ -38,6 +38,14 @@ ALLOWED_TRANSITIONS: dict[FormState, frozenset[FormState]] = {
 }
 
 
+# A person taking back their own decision at once (review/undo.py): a form they just made READY, before a robot
+# claims it, or one they just set aside. Only `transition(..., undo=True)` may make these moves.
+UNDO_TRANSITIONS: dict[FormState, frozenset[FormState]] = {
+    FormState.READY: frozenset({FormState.NEEDS_REVIEW}),
+    FormState.QUARANTINED: frozenset({FormState.NEEDS_REVIEW}),
+}
+
+
 class IllegalTransition(Exception):
     """A move between states that the state machine does not allow."""
 
@@ -46,17 +54,19 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def check_transition(from_state: FormState | None, to_state: FormState) -> None:
+def check_transition(from_state: FormState | None, to_state: FormState, *, undo: bool = False) -> None:
     if from_state is None:
         if to_state is not FormState.RECEIVED:
             raise IllegalTransition(f"a new form starts RECEIVED, not {to_state}")
+        return
+    if undo and to_state in UNDO_TRANSITIONS.get(FormState(from_state), frozenset()):
         return
     if to_state not in ALLOWED_TRANSITIONS[FormState(from_state)]:
         raise IllegalTransition(f"{from_state} → {to_state} is not allowed")
 
 
 def transition(session: Session, form: Form, to_state: FormState, *, actor: str,
-               reason: str | None = None) -> Form:
+               reason: str | None = None, undo: bool = False) -> Form:
     """Move `form` to `to_state`, writing its transition row and its hash-chained audit row (actor, UTC time,
     before/after state, reason with 個人番号 masked).
 
@@ -66,7 +76,7 @@ def transition(session: Session, form: Form, to_state: FormState, *, actor: str,
 
     to_state = FormState(to_state)
     from_state = FormState(form.state) if form.state is not None else None
-    check_transition(from_state, to_state)
+    check_transition(from_state, to_state, undo=undo)
     if not actor:
         raise ValueError("a transition needs an actor: 'system', a robot id or a user name")
     now = utc_now()

@@ -4,6 +4,8 @@ A page that registers to no template well is "not a known form": never a forced 
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -135,3 +137,40 @@ def _scaled(pixels: np.ndarray, scale: float) -> np.ndarray:
     if scale == 1.0:
         return pixels
     return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+# ---- the version of a form: what its title band prints ----------------------------------------------------------
+
+VERSION_PATTERN = re.compile(r"(令和|平成)\s*([0-9０-９元]+)\s*年\s*(分|度)|様式\s*第?\s*[0-9０-９]+\s*号")
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def title_band_text(registered: np.ndarray, template: Template, recognizer) -> str:
+    """The printed title band of a registered page, read as one line."""
+    x, y, w, h = template.title_band or (0.0, 0.0, template.page.width_mm, template.page.height_mm * 0.12)
+    x0, y0 = round(template.mm_to_px(x)), round(template.mm_to_px(y))
+    x1, y1 = round(template.mm_to_px(x + w)), round(template.mm_to_px(y + h))
+    crop = registered[max(0, y0):y1, max(0, x0):x1]
+    return recognizer.recognize([np.pad(crop, 6, constant_values=255)], [None])[0].text
+
+
+def choose_version(registered: np.ndarray, placed: Template, versions: list[Template], recognizer) -> Template:
+    """The installed version of the placed form that the page's title band prints, when its versions say what
+    they print (`version_marks`); a page printing a version that is not installed is never read with another."""
+    marked = [t for t in versions if t.version_marks]
+    if not marked:
+        return placed
+    text = _folded(title_band_text(registered, placed, recognizer))
+    for template in marked:
+        if any(_folded(mark) in text for mark in template.version_marks):
+            return template
+    found = VERSION_PATTERN.search(text)
+    installed = "、".join(t.version for t in marked)
+    if found:
+        raise UnknownForm(f"この様式の版（{found.group(0)}）は登録されていません（登録済み: {installed}）/ "
+                          f"version {found.group(0)} of {placed.form_id} is not installed")
+    raise UnknownForm(f"様式の版を読み取れません（登録済み: {installed}）/ the version of {placed.form_id} "
+                      "could not be read from the title")

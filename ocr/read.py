@@ -13,7 +13,7 @@ import numpy as np
 
 from ocr import calibration, crops, geometry
 from ocr.addresses import check_address
-from ocr.classify import UnknownForm, place_page
+from ocr.classify import UnknownForm, choose_version, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
 from ocr.evidence import confusable_readings, may_be_variant, name_kana_evidence, separate_kana
 from ocr.normalize import normalize
@@ -21,7 +21,7 @@ from ocr.plausibility import implausible_characters, vocabulary_match
 from ocr.recognize import Recognition, Recognizer
 from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
-from ocr.templates import FieldSpec, Template, available_form_ids, load_template
+from ocr.templates import FieldSpec, Template, available_form_ids, load_template, template_versions
 from ocr.validate import confirmed_by_arithmetic, validate_cross_fields, validate_field
 
 BLANK_PAGE_INK = 0.003
@@ -72,9 +72,14 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
     if geometry.ink_fraction(page.pixels) < BLANK_PAGE_INK:
         return ReadResult(source=page.source, page=page.page_number, form_id=None,
                           seconds=time.perf_counter() - started, error="白紙のページです / blank page")
-    templates = [load_template(form_id) for form_id in (form_ids or available_form_ids())]
+    templates = [t for form_id in (form_ids or available_form_ids())
+                 for t in (template_versions(form_id) or [load_template(form_id)])]
     try:
         placement = place_page(page, templates)
+        versions = [t for t in templates if t.form_id == placement.template.form_id]
+        chosen = choose_version(placement.registered, placement.template, versions, recognizer)
+        if chosen is not placement.template:
+            placement = place_page(page, [chosen])  # registered again, on the version the page prints
     except UnknownForm as exc:
         return ReadResult(source=page.source, page=page.page_number, form_id=None,
                           seconds=time.perf_counter() - started, error=str(exc))

@@ -5,17 +5,20 @@ names the file and the field, so that a typo in a template never becomes a silen
 """
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ocr.rules import ParsedRule, RuleSyntaxError, parse_rule
 
 TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "form_templates"
+# A city's own template folders (os.pathsep-separated), searched before the bundled ones: they survive an upgrade.
+TEMPLATES_PATH_ENV = "TAXINTAKE_TEMPLATES"
 
 FieldKind = Literal[
     "text", "kana", "digits", "amount", "date_wareki", "era", "checkbox", "choice",
@@ -52,6 +55,8 @@ class FieldSpec(BaseModel):
         default=None, description="what a text field holds: sets which characters are plausible in it")
     vocabulary: list[str] | None = Field(
         default=None, description="for content 'terms': the words the field is written with on real forms")
+    guessed: list[str] = Field(
+        default_factory=list, description="what `template new` guessed and nobody has confirmed yet: name, label, kind")
 
     @field_validator("name")
     @classmethod
@@ -175,6 +180,10 @@ class Template(BaseModel):
     lines: list[LineDecoration] = Field(default_factory=list)
     fields: list[FieldSpec]
     cross_field_rules: list[CrossFieldRule] = Field(default_factory=list)
+    version_marks: list[str] = Field(
+        default_factory=list, description="what the page prints for this version (令和7年分, 様式第5号): with several "
+                                          "versions of one form installed, the title band's reading picks the version")
+    title_band: Box | None = Field(default=None, description="[x, y, w, h] mm of the printed title, read for the version")
     parameters: dict[str, int] = Field(
         default_factory=dict, description="constants the rules use, e.g. nenbun (年分, Western year) or a tax rate")
     name_kana_pairs: list[tuple[str, str]] = Field(
@@ -218,9 +227,11 @@ class Template(BaseModel):
                 return f
         raise KeyError(name)
 
+    _folder: Path | None = PrivateAttr(default=None)
+
     @property
     def folder(self) -> Path:
-        return TEMPLATES_ROOT / self.form_id
+        return self._folder or TEMPLATES_ROOT / self.form_id
 
     def blank_path(self) -> Path:
         return self.folder / self.blank_image
@@ -238,13 +249,15 @@ def load_template_file(path: Path) -> Template:
     except (OSError, yaml.YAMLError) as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc}") from exc
     try:
-        return Template.model_validate(raw)
+        template = Template.model_validate(raw)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             where = _describe_location(raw, err["loc"])
             problems.append(f"{where}: {err['msg']}")
         raise TemplateError(f"{path}: invalid template:\n  " + "\n  ".join(problems)) from exc
+    template._folder = path.resolve().parent
+    return template
 
 
 def _describe_location(raw: object, loc: tuple) -> str:
@@ -264,10 +277,58 @@ def _describe_location(raw: object, loc: tuple) -> str:
     return ".".join(parts) or "template"
 
 
+def template_roots() -> list[Path]:
+    """Where templates are looked for, first found first: TAXINTAKE_TEMPLATES's folders, then the bundled one."""
+    extra = [Path(part) for part in os.environ.get(TEMPLATES_PATH_ENV, "").split(os.pathsep) if part.strip()]
+    return [*extra, TEMPLATES_ROOT]
+
+
+def installed_templates() -> list[Template]:
+    """Every installed (form, version): `<root>/<form_id>/template.yaml` or `<root>/<form_id>/<version>/template.yaml`.
+    A (form, version) found in an earlier root hides the same one further on."""
+    return list(_installed(tuple(str(root) for root in template_roots())))
+
+
+@lru_cache(maxsize=8)
+def _installed(roots: tuple[str, ...]) -> tuple[Template, ...]:
+    found: dict[tuple[str, str], Template] = {}
+    for root in roots:
+        for path in sorted([*Path(root).glob("*/template.yaml"), *Path(root).glob("*/*/template.yaml")]):
+            template = load_template_file(path)
+            found.setdefault((template.form_id, template.version), template)
+    return tuple(found.values())
+
+
+def template_versions(form_id: str) -> list[Template]:
+    """The installed versions of one form, the first-found (the default one) first."""
+    return [t for t in installed_templates() if t.form_id == form_id]
+
+
+def load_template(form_id: str, version: str | None = None) -> Template:
+    """The form's template: the given version, or (none given) the first found on the search path."""
+    roots = tuple(str(root) for root in template_roots())
+    if version is None and roots == (str(TEMPLATES_ROOT),):
+        return _bundled_template(form_id)  # the common case: no city folders, one file to read
+    versions = [t for t in _installed(roots) if t.form_id == form_id]
+    chosen = next((t for t in versions if version is None or t.version == version), None)
+    if chosen is None:
+        if version is not None and versions:
+            raise TemplateError(f"{form_id}: 版 {version} のテンプレートはありません / version {version} is not installed "
+                                f"(installed: {', '.join(t.version for t in versions)})")
+        return _bundled_template(form_id)
+    return chosen
+
+
+def clear_template_cache() -> None:
+    """Forget what was read: after a template is saved or installed while the process runs."""
+    _installed.cache_clear()
+    _bundled_template.cache_clear()
+
+
 @lru_cache(maxsize=None)
-def load_template(form_id: str) -> Template:
+def _bundled_template(form_id: str) -> Template:
     return load_template_file(TEMPLATES_ROOT / form_id / "template.yaml")
 
 
 def available_form_ids() -> list[str]:
-    return sorted(p.parent.name for p in TEMPLATES_ROOT.glob("*/template.yaml"))
+    return sorted({t.form_id for t in installed_templates()})

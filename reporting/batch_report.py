@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ledger.as_written import AsWritten, confirmed_as_written
 from ledger.privacy import mask_personal_numbers
 from ledger.report_queries import BatchFacts, load_batch_facts, reason_category
 from ledger.states import FormState, utc_now
@@ -45,6 +46,7 @@ class BatchReport:
     hours: HoursResult
     config: HoursModelConfig
     generated_at: datetime
+    as_written: list[AsWritten] = field(default_factory=list)
 
     @property
     def batch_id(self) -> int:
@@ -94,6 +96,8 @@ class BatchReport:
         rows = []
         for kind in kinds:
             row: Row = {"様式 / form": self.config.form_label(kind)}
+            row["版 / version"] = "、".join(sorted({f.template_version for f in self.facts.forms
+                                                   if f.form_id == kind and f.template_version}))
             for state in states:
                 row[f"{STATE_LABELS[state]} {state}"] = counts[(kind, state)]
             row["計 / total"] = sum(counts[(kind, state)] for state in states)
@@ -149,10 +153,12 @@ class BatchReport:
             "削減 秒/枚 / saved s per form": round(p.saved_per_form, 1) if p.saved_per_form is not None
             else "このバッチに無し / none in batch",
             "年間削減 時間 / hours per year": round(p.hours_per_year, 0) if p.hours_per_year is not None else "",
+            "幅 時間 / range h": _range_text(p.hours_per_year_range),
         } for p in self.hours.projections]
         rows.append({"様式 / form": "合計 / total", "年間件数 / yearly volume": "",
                      "削減 秒/枚 / saved s per form": "",
-                     "年間削減 時間 / hours per year": round(self.hours.projected_hours_per_year, 0)})
+                     "年間削減 時間 / hours per year": round(self.hours.projected_hours_per_year, 0),
+                     "幅 時間 / range h": _range_text(self.hours.projected_hours_per_year_range)})
         chiba = self.config.chiba
         label = self.config.form_label(chiba.form_id)
         for name, hours, per_form in (
@@ -162,6 +168,42 @@ class BatchReport:
                          "削減 秒/枚 / saved s per form": round(per_form, 1),
                          "年間削減 時間 / hours per year": hours})
         return rows
+
+    def backtest_rows(self) -> list[Row]:
+        """The model under the pilot's way of working (every field checked) beside what Chiba measured."""
+        bt = self.hours.backtest
+        if bt is None:
+            label = self.config.form_label(self.config.chiba.form_id)
+            return [{"項目 / item": "後方検証 / back-test", "単位 / unit": "",
+                     "値 / value": f"このバッチに{label}がありません / none of the pilot's kind in this batch"}]
+        check_source = "このバッチの実測 / measured" if bt.check_seconds_measured else "既定値 / the model's default"
+        return [{"項目 / item": item, "値 / value": value, "単位 / unit": unit} for item, value, unit in (
+            ("対象 / forms", f"{bt.label} {bt.forms}", "枚 forms"),
+            ("入力項目 / keyed fields", round(bt.fields_per_form, 1), "項目/枚 per form"),
+            ("手入力推計 / baseline", round(bt.baseline_per_form, 1), "秒/枚 s per form"),
+            (f"全項目の目視確認 / every field checked ({check_source})", round(bt.check_seconds_per_field, 1),
+             "秒/項目 s per field"),
+            ("実証の条件でのモデル / model under the pilot's conditions", round(bt.saved_per_form, 1), "秒/枚 s per form"),
+            ("千葉市の実測 / Chiba measured", round(bt.chiba_per_form, 1), "秒/枚 s per form"),
+            ("差 / gap", f"{bt.gap_seconds:+.1f} ({bt.relative_gap:+.0%})", "秒/枚 s per form"),
+            ("一致する確認秒数 / check seconds that would agree", round(bt.break_even_check_seconds, 1),
+             "秒/項目 s per field"),
+            ("基準の補正比 / baseline ratio used for the range", round(bt.baseline_ratio, 3), "倍 ×"),
+        )]
+
+    def backtest_sentence(self) -> str:
+        """The back-test in words a 課長 reads, with this batch's own figure beside it."""
+        bt = self.hours.backtest
+        chiba_label = self.config.form_label(self.config.chiba.form_id)
+        if bt is None:
+            return (f"  後方検証 / back-test: このバッチに{chiba_label}が無いため、千葉市実証との比較はできません "
+                    f"/ no {chiba_label} in this batch to compare with Chiba's pilot")
+        batch_saved = next(kind.saved_per_form for kind in self.hours.by_kind if kind.form_id == bt.form_id)
+        return (f"  後方検証 / back-test: 実証と同じく全項目を目視確認する運用では、このモデルは{chiba_label} 1 枚あたり "
+                f"{bt.saved_per_form:.0f} 秒の削減です（千葉市の実測 {bt.chiba_per_form:.0f} 秒、差 {bt.relative_gap:+.0%}）。"
+                f"このバッチの自動確定率では {batch_saved:.0f} 秒です。 / Under the pilot's way of working (every field checked, "
+                f"{bt.check_seconds_per_field:.1f} s each) this model gives {bt.saved_per_form:.0f} s a form (Chiba "
+                f"measured {bt.chiba_per_form:.0f} s); with this batch's straight-through it gives {batch_saved:.0f} s.")
 
     def assumption_rows(self) -> list[Row]:
         c = self.config
@@ -263,6 +305,18 @@ class BatchReport:
                         f"`taxintake calibrate`")
         return lines
 
+    def as_written_rows(self) -> list[Row]:
+        """Values a supervisor accepted although they fail a check (記載どおり確定): who, when and why; never the
+        value itself."""
+        return [{
+            "帳票番号 / form": a.form_pk,
+            "項目 / field": a.field_name,
+            "確定者 / by": a.by,
+            "日時 / at": _jst(a.at),
+            "理由 / reason": a.reason,
+            "満たさない検査 / failed checks": "、".join(a.problems),
+        } for a in self.as_written]
+
     def sections(self) -> list[tuple[str, list[Row]]]:
         """(sheet title, rows) in reading order; titles are short enough for an Excel sheet name."""
         return [
@@ -272,9 +326,11 @@ class BatchReport:
             ("工程時間 stages", self.stage_rows()),
             ("削減時間 hours", self.hours_by_kind_rows()),
             ("年間見込み year", self.projection_rows()),
+            ("後方検証 back-test", self.backtest_rows()),
             ("信頼度 trust", self.trust_rows()),
             ("前提 assumptions", self.assumption_rows()),
             ("帳票別 per form", self.per_form_rows()),
+            ("記載どおり確定 as written", self.as_written_rows()),
         ]
 
     def headline(self) -> list[str]:
@@ -297,18 +353,27 @@ class BatchReport:
         for p in self.hours.projections:
             if p.hours_per_year is not None:
                 lines.append(f"  年間見込み / per year: {p.label} {p.yearly_volume:,} 件 × {p.saved_per_form:.1f} s "
-                             f"= {p.hours_per_year:,.0f} h")
+                             f"= {p.hours_per_year:,.0f} h（幅 range {_range_text(p.hours_per_year_range)} h）")
             elif p.saved_per_form is None:
                 lines.append(f"  年間見込み / per year: {p.label}: このバッチに無し / none in this batch")
             else:
                 lines.append(f"  年間見込み / per year: {p.label}: 年間件数未設定 / yearly volume not set "
                              f"({p.saved_per_form:.1f} s/枚)")
-        lines.append(f"  年間見込み 合計 / projected total: {self.hours.projected_hours_per_year:,.0f} h/年 — "
+        lines.append(self.backtest_sentence())
+        lines.append(f"  年間見込み 合計 / projected total: {self.hours.projected_hours_per_year:,.0f} h/年 "
+                     f"（後方検証の誤差による幅 range from the back-test: "
+                     f"{_range_text(self.hours.projected_hours_per_year_range)} h/年）— "
                      f"千葉市 {self.config.form_label(chiba.form_id)}: 実績 {chiba.achieved_hours_per_year:,.0f} h/年 "
                      f"({self.hours.chiba_per_form_achieved:.0f} s/枚), 可能性 {chiba.possible_hours_per_year:,.0f} "
                      f"h/年 ({self.hours.chiba_per_form_possible:.0f} s/枚)")
         lines += self.trust_warnings()
         return [mask_personal_numbers(line) or "" for line in lines]
+
+
+def _range_text(hours_range: tuple[float, float] | None) -> str:
+    if hours_range is None:
+        return "算出不可（後方検証なし）/ none (no back-test)"
+    return f"{hours_range[0]:,.0f} – {hours_range[1]:,.0f}"
 
 
 def _pct(value: float | None) -> str:
@@ -330,4 +395,5 @@ def build_report(session: Session, batch_id: int, config: HoursModelConfig) -> B
     hours = batch_hours(facts.forms, config)
     for form in facts.forms:  # the values served the keystroke model; nothing downstream may print them
         form.values.clear()
-    return BatchReport(facts=facts, hours=hours, config=config, generated_at=utc_now())
+    return BatchReport(facts=facts, hours=hours, config=config, generated_at=utc_now(),
+                       as_written=confirmed_as_written(session, batch_id))

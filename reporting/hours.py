@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ledger.report_queries import FormFacts
 from ledger.states import FormState
+from reporting.backtest import PilotBacktest, pilot_backtest, saved_range_per_form
 from reporting.hours_config import HoursModelConfig
 from reporting.keystrokes import field_effort, field_seconds
 
@@ -76,6 +77,8 @@ class Projection:
     yearly_volume: int | None
     saved_per_form: float | None  # None: no form of this kind in the batch
     hours_per_year: float | None
+    # The range the back-test's error allows (model as it stands … baseline corrected by the back-test's ratio)
+    hours_per_year_range: tuple[float, float] | None = None
 
 
 @dataclass
@@ -87,6 +90,7 @@ class HoursResult:
     chiba_per_form_possible: float
     review_seconds_per_field: float  # what a form still waiting for review is estimated at, per flagged field
     review_seconds_per_field_measured: bool  # True: this batch's measured mean; False: the configured default
+    backtest: PilotBacktest | None = None  # the model under the pilot's way of working (every field checked)
     totals: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -96,6 +100,13 @@ class HoursResult:
     @property
     def projected_hours_per_year(self) -> float:
         return sum(p.hours_per_year or 0.0 for p in self.projections)
+
+    @property
+    def projected_hours_per_year_range(self) -> tuple[float, float] | None:
+        ranges = [p.hours_per_year_range for p in self.projections if p.hours_per_year is not None]
+        if not ranges or any(r is None for r in ranges):
+            return None
+        return sum(r[0] for r in ranges), sum(r[1] for r in ranges)
 
 
 def _field_kinds(form_id: str) -> dict[str, str]:
@@ -165,14 +176,22 @@ def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult
         kind.pending_review_seconds += hours.pending_review_seconds
         kind.exception_seconds += hours.exception_seconds
 
+    backtest = pilot_backtest(per_form, config, per_field_review, measured)
     projections = []
     for form_id, settings in config.forms.items():
         kind = by_kind[form_id]
         per_form_saved = kind.saved_per_form if kind.forms else None
         hours_per_year = (settings.yearly_volume * per_form_saved / HOUR
                           if settings.yearly_volume is not None and per_form_saved is not None else None)
+        year_range = None
+        if hours_per_year is not None:
+            per_form_range = saved_range_per_form(kind.baseline_per_form,
+                                                  kind.baseline_per_form - kind.saved_per_form, backtest)
+            if per_form_range is not None:
+                year_range = (settings.yearly_volume * per_form_range[0] / HOUR,
+                              settings.yearly_volume * per_form_range[1] / HOUR)
         projections.append(Projection(form_id, settings.label, settings.yearly_volume, per_form_saved,
-                                      hours_per_year))
+                                      hours_per_year, year_range))
 
     totals: dict[str, float] = defaultdict(float)
     for hours in per_form:
@@ -195,4 +214,4 @@ def batch_hours(forms: list[FormFacts], config: HoursModelConfig) -> HoursResult
                        chiba_per_form_achieved=chiba.achieved_hours_per_year * HOUR / chiba.yearly_volume,
                        chiba_per_form_possible=chiba.possible_hours_per_year * HOUR / chiba.yearly_volume,
                        review_seconds_per_field=per_field_review, review_seconds_per_field_measured=measured,
-                       totals=dict(totals))
+                       backtest=backtest, totals=dict(totals))

@@ -20,12 +20,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import review_repo
+from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
-from ledger.models import FIELD_STATUS_INDEX
+from ledger.models import AUDIT_ACTOR_INDEX, FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
 from ledger.values import reveal_value
-from review import auth, blind
+from ledger import as_written
+from review import auth, blind, progress, throttle
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
 from review.images import ImageUnavailable, PageImages, PageKey
 from review.settings import ReviewSettings
@@ -65,10 +67,11 @@ class _Context:
 def create_app(settings: ReviewSettings) -> FastAPI:
     engine = make_engine(settings.ledger_url)
     init_db(engine)
-    try:
-        FIELD_STATUS_INDEX.create(engine, checkfirst=True)  # ledgers made before the index existed
-    except (OperationalError, ProgrammingError):  # another process made it a moment ago
-        pass
+    for index in (FIELD_STATUS_INDEX, AUDIT_ACTOR_INDEX):
+        try:
+            index.create(engine, checkfirst=True)  # ledgers made before the index existed
+        except (OperationalError, ProgrammingError):  # another process made it a moment ago
+            pass
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(kind_labels=KIND_LABELS, state_labels=STATE_LABELS, role_labels=auth.ROLE_LABELS)
     templates.env.filters["age"] = _age
@@ -101,6 +104,11 @@ def create_app(settings: ReviewSettings) -> FastAPI:
         return JSONResponse({"ok": False, "message": exc.detail}, status_code=exc.status_code)
 
     _add_routes(app, ctx)
+    from review import day_routes
+
+    day_routes.add_routes(app, ctx, _viewer, _posting_viewer)
+    from review import template_editor  # the template workshop's editor, for admins
+    app.include_router(template_editor.router)
     return app
 
 
@@ -175,13 +183,25 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
               csrf_token: str = Form("")):
         if not auth.tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
             raise HTTPException(403, "不正な要求です（確認トークンがありません）/ missing or wrong CSRF token")
+        address = request.client.host if request.client else "?"
         with session_scope(ctx.engine) as session:
+            refusal = throttle.check(session, name, address, ctx.settings.throttle)
+            if refusal is not None:
+                session.commit()
+                return templates.TemplateResponse(request, "login.html", {
+                    "viewer": None, "next": _safe_next(next), "csrf_token": csrf_token, "error": refusal.message},
+                    status_code=429, headers={"Retry-After": str(refusal.retry_after_seconds)})
             user = review_repo.user_by_name(session, name.strip())
             valid = auth.verify_password(user.password_hash if user else None, password)
             if not (valid and user is not None and user.active):
+                locked = throttle.record_failure(session, name, address, ctx.settings.throttle)
+                session.commit()
+                error = ("利用者名またはパスワードが違います / wrong user name or password" if not locked else
+                         "サインインの失敗が続いたためロックしました。管理者に解除を依頼してください / locked")
                 return templates.TemplateResponse(request, "login.html", {
-                    "viewer": None, "next": _safe_next(next), "csrf_token": csrf_token,
-                    "error": "利用者名またはパスワードが違います / wrong user name or password"}, status_code=401)
+                    "viewer": None, "next": _safe_next(next), "csrf_token": csrf_token, "error": error},
+                    status_code=401)
+            throttle.record_success(session, user.name, address)
             token = auth.new_token()
             review_repo.start_session(session, user, auth.token_hash(token), auth.new_token(),
                                       ctx.settings.session_lifetime)
@@ -240,12 +260,18 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
             entries = review_repo.blind_entries(session, form_pk)
             fields = flagged_views(form, template, entries, ctx.settings.blind_kinds, viewer)
             settled = settled_fields(form, template)
+            place = progress.queue_place(session, form)
+            batch_left = progress.batch_left(session, form.batch_id)
+            today = progress.person_today(session, viewer.name)
         skipped = [part for part in skip.split(",") if part.isdigit() and part != str(form_pk)]
+        skip_list = ",".join([*skipped, str(form_pk)])
         return templates.TemplateResponse(request, "form.html", {
+            "skip_list": skip_list, "place": place, "batch_left": batch_left, "today": today,
+            "as_written_reasons": as_written.REASONS,
             "viewer": viewer, "form": form, "template": template, "fields": fields, "settled": settled,
             "in_review": form.state == FormState.NEEDS_REVIEW,
             "open_count": sum(1 for f in fields if f.actionable),
-            "next_url": "/forms/next?skip=" + ",".join([*skipped, str(form_pk)]),
+            "next_url": "/forms/next?skip=" + skip_list,
             "page_ratio": round(100 * template.page.height_mm / template.page.width_mm, 3)})
 
     @app.get("/forms/{form_pk}/page.jpg")
@@ -302,10 +328,11 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
 
     @app.post("/forms/{form_pk}/fields/{name}")
     def save_field(form_pk: int, name: str, value: str = Form(""), force: str = Form(""),
-                   seconds: float = Form(0.0), view: str = Form("form"),
+                   seconds: float = Form(0.0), view: str = Form("form"), as_written_reason: str = Form(""),
                    viewer: Viewer = Depends(_posting_viewer)):
         try:
-            return _save_field(ctx, form_pk, name, value, force == "1", seconds, view, viewer)
+            return _save_field(ctx, form_pk, name, value, force == "1", seconds, view, viewer,
+                               as_written_reason)
         except review_repo.AlreadyResolved as exc:
             return JSONResponse({"ok": False, "message": str(exc), "resolved": True}, status_code=409)
         except StaleDataError:
@@ -326,6 +353,11 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
     @app.post("/forms/{form_pk}/reject")
     def reject(form_pk: int, reason: str = Form(""), seconds: float = Form(0.0), skip: str = Form(""),
                viewer: Viewer = Depends(_posting_viewer)):
+        if not auth.may_quarantine(viewer.role):
+            with session_scope(ctx.engine) as session:
+                append_audit(session, actor=viewer.name, action="review.reject_refused", subject=f"form:{form_pk}")
+            raise HTTPException(403, "差し戻し（保留）は監督者が行います。F8 で飛ばしてください / "
+                                     "only supervisors set a form aside")
         try:
             with session_scope(ctx.engine) as session:
                 review_repo.reject_form(session, form_pk, viewer.name, reason)
@@ -350,11 +382,13 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
     @app.get("/group", response_class=HTMLResponse)
     def group_index(request: Request, viewer: Viewer = Depends(_viewer)):
         with session_scope(ctx.engine, write=False) as session:
-            counts = review_repo.flagged_field_counts(session)
+            counts = review_repo.flagged_field_counts(session, without_reason=review_repo.AUDIT_SAMPLE_REASON)
         groups: dict[tuple[int, str], dict[str, Any]] = {}
         for count in counts:
             spec = spec_of(template_for(count.form_id), count.field_name)
-            kind = spec.kind if spec else "text"
+            if spec is None:
+                continue  # not a field of its template: the group page cannot show it
+            kind = spec.kind
             if kind in ctx.settings.blind_kinds or holds_personal_number(spec):
                 continue  # entered blind, or a 個人番号: one at a time in the form view
             group = groups.setdefault((count.batch_id, kind), {"batch_id": count.batch_id, "kind": kind,
@@ -371,7 +405,8 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                             for form_id, tmpl in _all_templates().items()}
         cards = []
         with session_scope(ctx.engine, write=False) as session:
-            rows = review_repo.flagged_fields(session, batch_id, names_by_form_id, ctx.settings.group_page_size)
+            rows = review_repo.flagged_fields(session, batch_id, names_by_form_id, ctx.settings.group_page_size,
+                                              without_reason=review_repo.AUDIT_SAMPLE_REASON)
             for field_row, form in rows:
                 template = template_of(form)
                 entries = review_repo.blind_entries(session, form.id).get(field_row.name, [])
@@ -407,7 +442,7 @@ def _image_source(ctx: _Context, form_pk: int):
 
 
 def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool, seconds: float, view: str,
-                viewer: Viewer) -> JSONResponse | dict:
+                viewer: Viewer, as_written_reason: str = "") -> JSONResponse | dict:
     with session_scope(ctx.engine) as session:
         form = review_repo.form_for_review(session, form_pk)
         if form is None:
@@ -431,13 +466,21 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
             raise HTTPException(409, "1人目の入力者は2人目になれません / a second entry needs another person")
         if mode == "conflict" and not viewer.may_see_personal_numbers:
             raise HTTPException(403, "不一致の判断は監督者が行います / a supervisor decides a conflict")
+        if mode == "conflict" and not blind.may_decide_conflict(viewer.name, True, entries):
+            raise HTTPException(403, "ご自身のベリファイ入力がある不一致は、入力者以外の監督者が判断します / "
+                                     "a conflict is decided by a supervisor who made neither entry")
         others = {f.name: reveal_value(f.corrected_value if f.status == "corrected" else f.value)
                   for f in form.fields}
         checked = check_input(template, spec, typed, others)
+        if as_written_reason:
+            return _confirm_as_written(session, form_pk, spec, checked, typed, as_written_reason, mode, seconds,
+                                       view, viewer)
         if checked.hard or (checked.soft and not force):
             return JSONResponse({"ok": False, "hard": bool(checked.hard),
                                  "problems": [reason_label(p) for p in checked.problems],
-                                 "message": ("入力を確認してください" if checked.hard else
+                                 "message": (("入力を確認してください" + ("（用紙のとおりなら F9 で記載どおり確定）"
+                                                                 if auth.may_confirm_as_written(viewer.role) else ""))
+                                             if checked.hard else
                                              "値を確認してください（このまま確定は Shift+Enter）")}, status_code=422)
         time_mode = "group" if view == "group" else "form"
         if mode in ("blind", "audit_sample", "second"):
@@ -450,3 +493,28 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
         shown = display_value(checked.value, spec)
     return {"ok": True, "outcome": "saved", "resolved": True, "value": shown,
             "message": "確定しました", "form_state": str(FormState.READY if ready else FormState.NEEDS_REVIEW)}
+
+
+def _confirm_as_written(session, form_pk: int, spec, checked, typed: str, reason: str, mode: str, seconds: float,
+                        view: str, viewer: Viewer) -> JSONResponse | dict:
+    """記載どおり確定: a supervisor keeps a value that fails a check, with a reason from the short list."""
+    subject = f"form:{form_pk}/field:{spec.name}"
+    if not auth.may_confirm_as_written(viewer.role):
+        append_audit(session, actor=viewer.name, action=as_written.REFUSED_ACTION, subject=subject,
+                     after={"reason": reason})
+        session.commit()
+        raise HTTPException(403, "記載どおり確定は監督者のみできます / only supervisors confirm a value as written")
+    if as_written.reason_text(reason) is None:
+        raise HTTPException(422, "記載どおり確定の理由を一覧から選んでください / choose a reason from the list")
+    if mode in ("blind", "audit_sample", "second"):
+        raise HTTPException(409, "ベリファイ中の項目は記載どおり確定できません / not during blind entry")
+    import unicodedata
+
+    value = checked.value if checked.value is not None else (unicodedata.normalize("NFKC", typed).strip() or None)
+    review_repo.record_review_time(session, form_pk, spec.name, viewer.name, "group" if view == "group" else "form",
+                                   seconds)
+    ready = review_repo.resolve_field(session, form_pk, spec.name, value, viewer.name, action=as_written.ACTION,
+                                      audit_extra={"reason": reason, "problems": checked.problems})
+    return {"ok": True, "outcome": "as_written", "resolved": True, "value": display_value(value, spec),
+            "message": f"記載どおり確定しました（{as_written.reason_text(reason)}）",
+            "form_state": str(FormState.READY if ready else FormState.NEEDS_REVIEW)}

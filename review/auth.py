@@ -45,3 +45,18 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 def may_see_personal_numbers(role: str) -> bool:
     """Only supervisors (and admins) may reveal a 個人番号 or look at its crop; clerks never do."""
     return role in ("supervisor", "admin")
+
+
+def may_quarantine(role: str) -> bool:
+    """Setting a form aside (差し戻し) stops it for everyone: a supervisor's call, as a city would expect. A clerk
+    skips a form (F8) and leaves it to a supervisor."""
+    return role in ("supervisor", "admin")
+
+
+def may_confirm_as_written(role: str) -> bool:
+    """Keeping a value that fails a check (記載どおり確定) overrides the check: supervisors only."""
+    return role in ("supervisor", "admin")
+
+
+def may_lift_locks(role: str) -> bool:
+    return role == "admin"

@@ -33,6 +33,16 @@ def review_mode(kind: str, reasons: list[str], entries: list[BlindEntry], blind_
     return "audit_sample" if AUDIT_SAMPLE_REASON in reasons else "blind"
 
 
+def entrants(entries: list[BlindEntry]) -> set[str]:
+    return {entry.user_name for entry in entries}
+
+
+def may_decide_conflict(user: str, is_supervisor: bool, entries: list[BlindEntry]) -> bool:
+    """A conflict is decided by a third person: a supervisor who made neither blind entry (one of the two deciding
+    between their own entry and the other's would simply keep their own)."""
+    return is_supervisor and user not in entrants(entries)
+
+
 def entry_mode(reasons: list[str]) -> str:
     """The mode recorded with a blind entry and its seconds on screen."""
     return "audit_sample" if AUDIT_SAMPLE_REASON in reasons else "blind"

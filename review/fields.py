@@ -9,7 +9,10 @@ from datetime import date
 from ocr.checkdigits import mask_my_number
 from ocr.normalize import normalize
 from ocr.templates import FieldSpec, Template
+from ocr.addresses import check_address
+from ocr.plausibility import implausible_characters
 from ocr.validate import validate_field
+from review.reasons import sentence
 
 KIND_LABELS = {
     "text": "文字", "kana": "フリガナ", "digits": "数字", "amount": "金額", "date_wareki": "日付（和暦）",
@@ -64,11 +67,8 @@ _PERSONAL_NUMBER_VALIDATORS = ("my_number_check_digit", "my_or_corporate_number_
 
 
 def reason_label(reason: str) -> str:
-    base = reason.split(":", 1)[0]
-    label = REASON_LABELS.get(base)
-    if label is None and base.startswith("rule_"):
-        return f"項目間の計算が合わない（{reason}）"
-    return f"{label}（{reason}）" if label else reason
+    """The reason in a Japanese sentence that says what to do (never the bare code; review/reasons.py)."""
+    return sentence(reason)
 
 
 def holds_personal_number(spec: FieldSpec | None) -> bool:
@@ -121,6 +121,7 @@ def check_input(template: Template, spec: FieldSpec, text: str, other_values: di
         value, problems = normalised.value, list(normalised.problems)
     if value is not None:
         problems += validate_field(spec, value, today=today)
+        problems += _plausibility_problems(spec, value)
         suffix = spec.preprinted_suffix or ""
         if suffix and spec.kind in ("amount", "digits") and str(value).lstrip("-") != "0" \
                 and not str(value).endswith(suffix):
@@ -129,6 +130,21 @@ def check_input(template: Template, spec: FieldSpec, text: str, other_values: di
         problems.append("required_missing")
     unique = list(dict.fromkeys(problems))
     return CheckedInput(value, [p for p in unique if p not in SOFT_PROBLEMS], [p for p in unique if p in SOFT_PROBLEMS])
+
+
+def _plausibility_problems(spec: FieldSpec, value: object) -> list[str]:
+    """What the reader checks beyond the validators, applied to a person's value too: characters such a field never
+    holds (`<b>加藤舞</b>` as a 氏名), and an address whose place name the postal data does not know."""
+    if not isinstance(value, str) or not value:
+        return []
+    problems = []
+    if implausible_characters(value, spec.content):
+        problems.append("unlikely_character")
+    if spec.content == "address" and not check_address(value).known:
+        problems.append("place_not_in_postal_data")
+    elif spec.content == "address" and check_address(value).corrected:
+        problems.append("known_misread")  # one character from a real place name: the person may have mistyped
+    return problems
 
 
 def _as_typed(spec: FieldSpec) -> FieldSpec:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from review.throttle import ThrottlePolicy
+
 BLIND_KINDS_ENV = "TAXINTAKE_REVIEW_BLIND_KINDS"
 BLINDABLE_KINDS = ("my_number", "amount", "corporate_number", "digits")
 
@@ -20,6 +22,7 @@ class ReviewSettings:
     session_lifetime: timedelta = timedelta(hours=10)
     queue_page_size: int = 50
     group_page_size: int = 60
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # sign-in delays and locks
 
 
 def parse_blind_kinds(text: str | None) -> frozenset[str]:

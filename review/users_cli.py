@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--display-name", default="", help="name shown on screen, e.g. 佐藤 花子")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
     sub.add_parser("list", help="list users (利用者の一覧)")
+    unlock = sub.add_parser("unlock", help="lift a sign-in lock (サインインのロックを解除)")
+    unlock.add_argument("name", nargs="?", default="", help="the locked user name")
+    unlock.add_argument("--address", default="", help="lift the lock of an address instead, e.g. 192.0.2.10")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -40,6 +43,19 @@ def run(args: argparse.Namespace) -> int:
 
     engine = make_engine(load_settings().ledger_url)
     init_db(engine)
+    if args.user_command == "unlock":
+        import getpass as _getpass
+
+        from review.throttle import unlock
+
+        subject = f"address:{args.address}" if args.address else f"user:{args.name}"
+        if subject in ("user:", "address:"):
+            print("エラー / error: 利用者名か --address を指定してください", file=sys.stderr)
+            return 2
+        with session_scope(engine) as session:
+            unlock(session, subject, f"cli:{_getpass.getuser()}")
+        print(f"ロックを解除しました / lock lifted: {subject}")
+        return 0
     if args.user_command == "list":
         with session_scope(engine, write=False) as session:
             for user in review_repo.list_users(session):

@@ -9,8 +9,9 @@ from ledger.review_repo import REVIEW, reasons_of
 from ledger.values import decode_value
 from ocr.templates import FieldSpec, Template, TemplateError, load_template
 from review.auth import may_see_personal_numbers
-from review.blind import Mode, review_mode
-from review.fields import KIND_LABELS, display_value, holds_personal_number, input_hint, input_value, reason_label
+from review.blind import Mode, may_decide_conflict, review_mode
+from review.fields import KIND_LABELS, display_value, holds_personal_number, input_hint, input_value
+from review.reasons import explain
 
 MODE_LABELS = {
     "form": "",
@@ -56,17 +57,18 @@ class FieldView:
     entries: list[str] = field(default_factory=list)  # earlier blind entries, shown in a conflict
 
 
-def template_for(form_id: str | None) -> Template | None:
+def template_for(form_id: str | None, version: str | None = None) -> Template | None:
     if not form_id:
         return None
     try:
-        return load_template(form_id)
+        return load_template(form_id, version)
     except (TemplateError, OSError):
         return None
 
 
 def template_of(form: Form) -> Template | None:
-    return template_for(form.form_id)
+    """The version of the template the form was read with (several may be installed side by side)."""
+    return template_for(form.form_id, getattr(form, "template_version", None)) or template_for(form.form_id)
 
 
 def spec_of(template: Template | None, name: str) -> FieldSpec | None:
@@ -103,21 +105,36 @@ def field_view(number: int, field_value: FieldValue, template: Template, entries
         actionable, blocked = False, "別の確認者の入力を待っています"
     elif mode == "conflict" and not viewer.may_see_personal_numbers:
         actionable, blocked = False, "監督者が判断します"
-    if blind:
+    elif mode == "conflict" and not may_decide_conflict(viewer.name, True, entries):
+        actionable, blocked = False, "ご自身のベリファイ入力があるため、入力者以外の監督者が判断します"
+    # Who may not decide a conflict sees neither the blind entries nor the reading: only the decider compares them.
+    hidden_conflict = mode == "conflict" and not actionable
+    if blind or hidden_conflict:
         reading, prefill = "（非表示）", ""
     else:
         reading = display_value(reading_value, spec) or "（空欄）"
         prefill = "" if personal else input_value(reading_value)
     shown_entries = []
-    if mode == "conflict":
+    if mode == "conflict" and not hidden_conflict:
         shown_entries = [f"{entry.user_name}: {display_value(decode_value(entry.value), spec) or '（空欄）'}"
                          for entry in entries]
     return FieldView(
         number=number, name=field_value.name, label=spec.label if spec else field_value.name, kind=kind,
         kind_label=KIND_LABELS.get(kind, kind), box_percent=_percent_box(template, spec),
-        reasons=[reason_label(r) for r in reasons], reading=reading, prefill=prefill, mode=mode,
+        reasons=reason_sentences(field_value, template, reasons), reading=reading, prefill=prefill, mode=mode,
         mode_label=MODE_LABELS[mode], personal=personal, actionable=actionable, blocked_reason=blocked,
         hint=input_hint(spec) if spec else "", crop_needs_reveal=personal, entries=shown_entries)
+
+
+def reason_sentences(field_value: FieldValue, template: Template, reasons: list[str]) -> list[str]:
+    """Each reason in words; a failed rule between fields with its formula, the numbers read and the suspect field."""
+    if not any(reason.startswith("cross_field:") for reason in reasons):
+        return [explain(reason, field_value.name, template) for reason in reasons]
+    fields = field_value.form.fields
+    values = {f.name: decode_value(f.corrected_value if f.status == "corrected" else f.value) for f in fields}
+    confidences = {f.name: f.confidence for f in fields}
+    others = {f.name: reasons_of(f) for f in fields if f.status == REVIEW}
+    return [explain(reason, field_value.name, template, values, confidences, others) for reason in reasons]
 
 
 def flagged_views(form: Form, template: Template, entries: dict[str, list[BlindEntry]],

@@ -33,6 +33,7 @@ class EntryRequest:
     form_id: str  # template id, e.g. "ido_todoke"
     values: dict[str, str | bool | None]  # normalised values keyed by template field name
     idempotency_key: str
+    template_version: str | None = None  # the template version the form was read with (令和7年分)
 
 
 @dataclass
@@ -130,6 +131,11 @@ class _FormRun:
         form = self.screen_map.forms.get(self.request.form_id)
         if form is None:
             return self.outcome("failed", reason=f"画面定義 {self.screen_map.system} に様式 {self.request.form_id} がありません")
+        version = self.request.template_version
+        if form.template_versions is not None and version not in form.template_versions:
+            return self.outcome("needs_people", reason=f"画面定義 {self.screen_map.system} の様式 {self.request.form_id} "
+                                                      f"は版 {version} に対応していません / the screens do not take "
+                                                      f"version {version}")
         prepared = prepare_form(form, self.screen_map, self.request.values)
         self.secrets += prepared.secrets
         if prepared.problems:

@@ -192,6 +192,8 @@ class Lookup(_Strict):
 
 
 class FormScreens(_Strict):
+    template_versions: list[str] | None = Field(
+        default=None, description="the template versions (年分/様式) these screens take; None: every version")
     lookups: list[Lookup] = Field(default_factory=list)
     entry: EntryScreen
     inquiry: InquiryScreen

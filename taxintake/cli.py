@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "retention": ("taxintake.commands.retention", "delete page images and crops older than N days, keeping audit rows"),
     "calibrate": ("taxintake.commands.calibrate",
                   "re-fit each kind's calibration and threshold from reviewed and audited fields in the ledger"),
+    "template": ("taxintake.commands.template",
+                 "make, check and try a form's template: template new --blank FILE / check / try SCAN…"),
     "export-labelled": ("taxintake.commands.export_labelled",
                         "export reviewed fields' crops and agreed values as a labelled set (within retention)"),
 }

@@ -47,3 +47,11 @@ def load_settings(home: Path | None = None) -> Settings:
         legacy_password=os.environ.get("TAXINTAKE_LEGACY_PASSWORD", ""),
         robot_sessions=int(os.environ.get("TAXINTAKE_ROBOT_SESSIONS", "1")),
     )
+
+
+def city_templates_folder() -> Path | None:
+    """Where a city's own templates are written (`template new`, the editor): the first TAXINTAKE_TEMPLATES folder."""
+    from ocr.templates import template_roots
+
+    roots = template_roots()
+    return roots[0] if len(roots) > 1 else None

@@ -44,6 +44,7 @@ def read_result(page: int, form_id: str | None, values: dict, flagged: tuple[str
                                  reasons=["low_confidence"] if name in flagged else [])
               for name, value in values.items()}
     return ReadResult(source="scan.pdf", page=page, form_id=form_id, seconds=0.4, fields=fields,
+                      template_version="令和7年度" if form_id else None,
                       error=None if form_id else "帳票の種類を判別できません")
 
 
@@ -167,6 +168,7 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     by_kind = {row["様式 / form"]: row for row in report.forms_by_kind_and_state()}
     assert by_kind["異動届"]["入力済 ENTERED"] == 2 and by_kind["異動届"]["入力失敗 ENTRY_FAILED"] == 1
     assert by_kind["法人市民税申告書"]["入力待ち READY"] == 1 and by_kind["分類不能"]["隔離 QUARANTINED"] == 1
+    assert by_kind["異動届"]["版 / version"] == "令和7年度", "the report says which template version was read"
 
     # Review seconds: the form's 40 s, the field inside it not again, the second person's 7.5 s.
     assert facts.review.seconds == pytest.approx(47.5)

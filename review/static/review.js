@@ -108,18 +108,21 @@
       show(row, text, "ok");
       const outline = document.getElementById("outline-" + row.dataset.name);
       if (outline) outline.classList.add("done");
+      const counter = document.getElementById("form-progress");
+      if (counter) counter.textContent = String(Number(counter.textContent) + 1);
     }
 
-    async function save(row, force) {
+    async function save(row, force, asWrittenReason) {
       if (saving) return;
       const input = row.querySelector("input.value");
-      const hard = problemsOf(row.dataset.kind, input.value);
+      const hard = asWrittenReason ? [] : problemsOf(row.dataset.kind, input.value);
       if (hard.length) { show(row, hard.join("、"), "error"); return; }
       saving = true;
       row.classList.add("saving");
       const formPk = row.dataset.form || options.formPk;
       const result = await post(`/forms/${formPk}/fields/${encodeURIComponent(row.dataset.name)}`, {
         value: input.value, force: force ? "1" : "0", seconds: takeSeconds(row), view: options.view,
+        as_written_reason: asWrittenReason || "",
       });
       row.classList.remove("saving");
       saving = false;
@@ -161,7 +164,30 @@
         if (event.key === "Enter") { event.preventDefault(); save(row, event.shiftKey); }
       });
     });
-    return { rows, focusRow, nextOpen, show, current: () => document.querySelector(".field-row.current") };
+    // F9 (supervisors): 記載どおり確定, the value kept although it fails a check, with a reason from the list.
+    document.querySelectorAll(".field-row select.as-written-reason").forEach((select) => {
+      const row = select.closest(".field-row");
+      select.addEventListener("keydown", (event) => {
+        const digit = /^[1-9]$/.test(event.key) ? Number(event.key) : 0;
+        if (digit && digit <= select.options.length) select.selectedIndex = digit - 1;
+        if (event.key === "Enter" || digit) { event.preventDefault(); select.closest(".as-written").hidden = true; save(row, true, select.value); }
+        else if (event.key === "Escape") { event.preventDefault(); select.closest(".as-written").hidden = true; focusRow(row); }
+      });
+    });
+    function asWritten(row) {
+      const box = row && row.querySelector(".as-written");
+      if (!box) {
+        if (row) show(row, "記載どおり確定は監督者のみできます（この項目ではできません）", "error");
+        if (row && row.dataset.open === "1") {
+          post(`/forms/${row.dataset.form || options.formPk}/fields/${encodeURIComponent(row.dataset.name)}`,
+               { value: row.querySelector("input.value").value, as_written_reason: "written_so", view: options.view });
+        }
+        return;
+      }
+      box.hidden = false;
+      box.querySelector("select").focus();
+    }
+    return { rows, focusRow, nextOpen, show, asWritten, current: () => document.querySelector(".field-row.current") };
   }
 
   // ---- the form view ---------------------------------------------------------------------------------------------
@@ -200,7 +226,11 @@
     async function reveal(row) {
       if (!row || row.dataset.personal !== "1") return;
       const result = await post(`/forms/${formPk}/fields/${encodeURIComponent(row.dataset.name)}/reveal`, {});
-      if (!result.ok) { list.show(row, result.message || "表示できません", "error"); return; }
+      if (!result.ok) {
+        list.show(row, result.message || "表示できません", "error");
+        formMessage.textContent = result.message || "表示できません";
+        return;
+      }
       const img = row.querySelector(".crop-image");
       img.src = result.crop_url;
       img.hidden = false;
@@ -225,8 +255,16 @@
         event.preventDefault();
         const current = list.current();
         const personal = current && current.dataset.personal === "1" ? current
-          : document.querySelector('.field-row[data-personal="1"][data-open="1"]');
+          : document.querySelector('.field-row[data-personal="1"][data-open="1"]')
+          || document.querySelector('.field-row[data-personal="1"]');
+        if (!personal) { formMessage.textContent = "この様式に個人番号の項目はありません"; return; }
         reveal(personal);
+      }
+      else if (event.key === "F9") { event.preventDefault(); list.asWritten(list.current()); }
+      else if (event.key === "F4" && !rejectForm && inReview) {
+        event.preventDefault();
+        formMessage.textContent = "差し戻し（保留）は監督者が行います。F8 で飛ばしてください。";
+        post(`/forms/${formPk}/reject`, { reason: "(clerk F4)" });
       }
       else if (event.key === "F4" && rejectForm) {
         event.preventDefault();
@@ -274,6 +312,16 @@
       else if (event.key === "Enter" && index < 0 && pageKind === "queue" && links.length) { event.preventDefault(); location.assign("/forms/next"); }
     });
   }
+
+  document.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey && (event.key === "z" || event.key === "Z")) || event.shiftKey) return;
+    const active = document.activeElement;
+    if (active && active.tagName === "INPUT" && active.value !== active.defaultValue) return;
+    const undoForm = document.getElementById("undo-form");
+    if (!undoForm) return;
+    event.preventDefault();
+    undoForm.submit();
+  });
 
   if (pageKind === "form") formView();
   else if (pageKind === "group") groupView();
