@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := poppler-utils chromium fonts-ipaexfont fonts-noto-cjk fonts-seto fonts-kiloji tesseract-ocr tesseract-ocr-jpn postgresql
+APT_PACKAGES := poppler-utils chromium fonts-ipaexfont fonts-noto-cjk fonts-seto fonts-kiloji fonts-takao-mincho fonts-vlgothic fonts-horai-umefont fonts-klee fonts-motoya-l-cedar tesseract-ocr tesseract-ocr-jpn postgresql
 STAMPS := .stamps
 
 .PHONY: setup demo test bench clean-var apt venv postgres

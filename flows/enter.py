@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from ledger import repo
 from ledger.audit import append_audit
+from ledger.claims import release_dead_entries
 from ledger.db import init_db, make_engine, session_scope
 from ledger.secrets_at_rest import retire_form_numbers
 from taxintake.keys import retention_days as _retention_days
@@ -60,6 +61,11 @@ def enter_ready_forms(ledger_url: str, legacy_url: str, credentials: list[tuple[
     init_db(engine)
     # Only the kinds of form the target system's screen map describes; the others wait READY for their screens.
     enterable = sorted(screens.forms)
+    with session_scope(engine) as session:
+        released = release_dead_entries(session)
+    if released:
+        logger.warning("止まったロボットの %d 件を入力待ちに戻しました / %d forms of a robot whose process is gone "
+                       "went back to READY", released, released)
     with session_scope(engine) as session:
         claimed = repo.claim_ready_forms(session, robot_id, limit, form_ids=enterable)
         requests = [EntryRequest(form_ref=str(form.id), form_id=form.form_id,

@@ -2,8 +2,10 @@
 
 Only regular files directly in the inbox (`flows.inbox_safety`: lstat, no links, FIFOs, devices or folders, the
 resolved path inside the inbox; checked again on the descriptor when the file is archived), not hidden, not a
-scanner's or copier's temporary name, with a suffix we read. A drop is complete when nothing in it has
-changed between looks for `settle_seconds`: a clerk copying 50 files gets one batch, not 50.
+scanner's or copier's temporary name (a clerk's `.part` renamed when done is taken then), with a suffix we read. A
+drop is complete when nothing in it has changed between looks for `settle_seconds` and no process holds any of it
+open for writing (`flows.inbox_writers`): a clerk copying 50 files gets one batch, not 50, and a copy that stalls
+mid-file is waited for, however long.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.inbox_safety import inbox_candidate_problem, is_hidden_or_temporary
+from flows.inbox_writers import open_for_writing
 from ocr.load import SUPPORTED_SUFFIXES
 
 # Names that copiers, scanners and browsers give a file while they still write it.
@@ -78,8 +81,10 @@ def settled_files(inbox: Path, *, settle_seconds: float = 5.0, poll_seconds: flo
         now = time.monotonic()
         unchanged_since = {path: unchanged_since.get(path, now) if previous.get(path) == seen else now
                            for path, seen in current.items()}
+        held_open = open_for_writing(current)
         old_enough = [path for path, since in unchanged_since.items()
-                      if now - since >= settle_seconds and _written_before(current[path], settle_seconds)]
+                      if now - since >= settle_seconds and _written_before(current[path], settle_seconds)
+                      and path not in held_open]
         if current and len(old_enough) == len(current):
             return sorted(current)
         if not current:

@@ -288,20 +288,28 @@ def _snapshot(path: Path) -> tuple[int, int, int] | None:
 
 
 def still_changing(paths: Iterable[Path], wait_seconds: float) -> set[Path]:
-    """The files whose inode, size or time moved during one wait of `wait_seconds` (one wait for all of them)."""
+    """The files whose inode, size or time moved during one wait of `wait_seconds` (one wait for all of them), and
+    those a process still holds open for writing (`flows.inbox_writers`, Linux)."""
     paths = list(paths)
     if wait_seconds <= 0 or not paths:
         return set()
     before = {path: _snapshot(path) for path in paths}
     time.sleep(wait_seconds)
-    return {path for path in paths if _snapshot(path) != before[path]}
+    from flows.inbox_writers import open_for_writing
+
+    return {path for path in paths if _snapshot(path) != before[path]} | open_for_writing(paths)
 
 
 def display_name(name: str) -> str:
-    """A clerk's file name as we may show, log or store it: every 12-digit run (a 個人番号?) masked."""
+    """A clerk's file name as we may show, log or store it: every 12-digit run (a 個人番号?) masked, however
+    grouped, and control and direction characters (newlines, tabs, RTL overrides) shown as `_`, so a name can
+    neither hide a number nor forge a log line."""
+    import unicodedata
+
     from ledger.privacy import mask_personal_numbers
 
-    return mask_personal_numbers(name) or ""
+    masked = mask_personal_numbers(unicodedata.normalize("NFC", name)) or ""
+    return "".join("_" if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in masked)
 
 
 def set_aside(path: Path, folder: Path) -> Path | None:

@@ -7,8 +7,10 @@ hash and not read again.
 """
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -24,6 +26,8 @@ from flows.calibration_use import calibration_in_use
 from flows.inbox_safety import (DEFAULT_SETTLE_SECONDS, UnsafeInboxFile, assert_safe_layout, display_name,
                                 still_changing, write_file_inside)
 from flows.inbox_take import Refusal, refuse, refuse_at_the_door
+from flows.inbox_whole import incomplete_reason
+from flows.inbox_writers import open_for_writing
 from ledger import intake_queue, repo
 from ledger.audit import append_audit
 from ledger.db import init_db, make_engine, session_scope
@@ -35,6 +39,9 @@ from ocr.result import ReadResult
 
 # A reader that has held a file this long without an outcome is taken for dead and the file goes back in the queue.
 DEFAULT_STALE_AFTER_S = 30 * 60
+# A file whose format has no end stays in the inbox this long after its last change (a stalled copy to be finished);
+# past it the file is taken and quarantined with its reason, so that nothing waits in the inbox for ever.
+DEFAULT_INCOMPLETE_GRACE_S = 3600.0
 READER_ENGINE = "rapidocr"
 
 
@@ -80,15 +87,23 @@ def reader_id() -> str:
 
 @task
 def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, ledger_url: str,
-                      label: str) -> QueuedDrop:
-    """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits."""
+                      label: str, incomplete_grace_s: float = DEFAULT_INCOMPLETE_GRACE_S) -> QueuedDrop:
+    """Archive each file and queue it in a new batch; the inbox copies are removed by the caller once this commits.
+
+    A file of the inbox that a process still holds open for writing, or whose format has no end yet (and whose last
+    change is younger than `incomplete_grace_s`), is left where it is for a later run: never archived half-written.
+    """
     archived: list[tuple[str, ArchivedScan]] = []
     refused: list[Refusal] = []
     waiting: list[str] = []
+    held_open = open_for_writing([Path(name) for name in files]) if inbox is not None else set()
     for name in files:
         path = Path(name)
         # Asked again just before opening, and once more on the opened descriptor: the entry may have been swapped.
         if inbox is not None and not inbox_rules.is_candidate(path, Path(inbox)):
+            continue
+        if inbox is not None and (path in held_open or _still_incomplete(path, incomplete_grace_s)):
+            waiting.append(display_name(path.name))
             continue
         try:
             archived.append((name, archive_scan(path, Path(archive_root), Path(inbox) if inbox else None)))
@@ -96,6 +111,11 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
             waiting.append(display_name(path.name))
         except UnsafeInboxFile as refusal:
             refused.append(refuse(path, str(refusal), Path(archive_root)))
+        except OSError as error:  # this one file cannot be copied now (gone, unreadable): the rest go on
+            waiting.append(display_name(path.name))
+            logging.getLogger("taxintake.flows.intake").warning(
+                "保管できませんでした（次回に再試行）/ not archived, tried again next run: %s (%s)",
+                display_name(path.name), type(error).__name__)
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         batch = repo.create_batch(session, label=label, source=inbox)
@@ -106,6 +126,15 @@ def archive_and_queue(files: list[str], inbox: str | None, archive_root: str, le
     created = sum(q.created for q in queued)
     return QueuedDrop(batch_id, len(archived), created, len(queued) - created, [name for name, _ in archived],
                       [scan.fingerprint for _, scan in archived], refused, waiting, len(queued) - created)
+
+
+def _still_incomplete(path: Path, grace_s: float) -> bool:
+    """The file's format has no end yet and it changed within `grace_s` (a copy that stalled, to be finished)."""
+    try:
+        age = time.time() - os.lstat(path).st_mtime
+    except OSError:
+        return False
+    return age < grace_s and incomplete_reason(path) is not None
 
 
 def _audit_the_door(session, batch_id: int, refused: list[Refusal],
@@ -137,6 +166,13 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
     engine = make_engine(ledger_url)
     with session_scope(engine) as session:
         intake_queue.release_stale_reads(session, timedelta(seconds=stale_after_s))
+    with session_scope(engine) as session:
+        released = intake_queue.release_dead_reads(session)
+    if released:
+        logging.getLogger("taxintake.flows.intake").warning(
+            "止まった読取処理の %d ファイルを読取待ちに戻しました / %d files of a reader whose process is gone went "
+            "back in the queue", released, released)
+    with session_scope(engine) as session:
         waiting = intake_queue.queue_counts(session, batch_id).get(intake_queue.QUEUED, 0)
     progress.files_queued(waiting)
     tally = progress.ReadTally()
@@ -170,28 +206,59 @@ def read_queue(ledger_url: str, archive_root: str, *, batch_id: int | None = Non
 def _record_outcome(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
                     tally: progress.ReadTally, results_dir: str | None, sampler: AuditSampler | None = None,
                     calibration_version: str | None = None) -> None:
+    """Record one file's outcome; whatever goes wrong with this one file ends as its FAILED reason, never the batch."""
+    try:
+        results = _record_or_fail(engine, row, future, reader, tally, sampler, calibration_version)
+    except Exception as error:  # noqa: BLE001 - one file's failure must not end the batch
+        _fail_after_error(engine, row, reader, tally, error)
+        return
+    if results and results_dir:
+        try:
+            _write_results(Path(results_dir), results, row.sha256)
+        except Exception as error:  # noqa: BLE001 - the ledger holds the pages; the copies for people are extra
+            logging.getLogger("taxintake.flows.intake").warning(
+                "読取結果ファイルを書けませんでした（台帳には記録済み）/ result files not written for %s: %s",
+                display_name(row.original_name), mask_personal_numbers(f"{type(error).__name__}: {error}"))
+
+
+def _record_or_fail(engine, row: IntakeFile, future: Future[list[ReadResult]], reader: str,
+                    tally: progress.ReadTally, sampler: AuditSampler | None,
+                    calibration_version: str | None) -> list[ReadResult] | None:
     error = future.exception()
     with session_scope(engine) as session:
         if isinstance(error, BrokenProcessPool):
             if intake_queue.requeue_file(session, row.id, reader) == intake_queue.QUEUED:
-                return  # read again by a fresh pool
+                return None  # read again by a fresh pool
             tally.failed += 1
             progress.file_read(0)
-            return
+            return None
         if error is not None:
             intake_queue.fail_file(session, row.id, reader, f"読み取り中にエラーが起きました / reading failed: "
                                                             f"{type(error).__name__}: {error}")
             tally.failed += 1
             progress.file_read(0)
-            return
+            return None
         results = future.result()
         intake_queue.record_pages(session, row.id, reader, results, audit_sampler=sampler, engine=READER_ENGINE,
                                   calibration_version=calibration_version)
     tally.files += 1
     tally.pages += len(results)
     progress.file_read(len(results))
-    if results_dir:
-        _write_results(Path(results_dir), results)
+    return results
+
+
+def _fail_after_error(engine, row: IntakeFile, reader: str, tally: progress.ReadTally, error: Exception) -> None:
+    """Recording the file failed (its transaction rolled back): the file is FAILED with the reason, not left READING."""
+    reason = (f"読取結果を記録できませんでした / recording the pages failed: {type(error).__name__}: "
+              f"{str(error)[:300]}")
+    try:
+        with session_scope(engine) as session:
+            intake_queue.fail_file(session, row.id, reader, reason)
+    except Exception:  # noqa: BLE001 - the ledger itself is failing: the claim ages out or its holder is seen dead
+        logging.getLogger("taxintake.flows.intake").exception("file %s left claimed: the ledger did not answer",
+                                                              row.id)
+    tally.failed += 1
+    progress.file_read(0)
 
 
 def _finish_batches(engine, batch_ids: set[int]) -> None:
@@ -205,11 +272,23 @@ def _finish_batches(engine, batch_ids: set[int]) -> None:
                     repo.finish_batch(session, batch_id)
 
 
-def _write_results(results_dir: Path, results: list[ReadResult]) -> None:
-    """Copies for people to look at, so 個人番号 masked (the ledger holds the values); regular files only."""
+def _write_results(results_dir: Path, results: list[ReadResult], content_sha256: str | None = None) -> None:
+    """Copies for people to look at, so 個人番号 masked (the ledger holds the values); regular files only, named
+    from a short cleaned stem and the scan's hash where the clerk's name cannot be used (`ocr.file_names`)."""
     for result in results:
-        write_file_inside(results_dir, result.output_name().replace("*", "x"),
+        write_file_inside(results_dir, result.output_name(content_sha256),
                           (mask_personal_numbers(result.model_dump_json(indent=1)) or "").encode("utf-8"))
+
+
+def queued_work(ledger_url: str) -> int:
+    """Files waiting to be read now, after putting back those of readers on this machine that died: a watcher
+    (re)started after a kill reads them before it waits for the next drop."""
+    engine = make_engine(ledger_url)
+    init_db(engine)
+    with session_scope(engine) as session:
+        intake_queue.release_dead_reads(session)
+    with session_scope(engine, write=False) as session:
+        return intake_queue.queue_counts(session).get(intake_queue.QUEUED, 0)
 
 
 @flow(name="read-queue", log_prints=False)
@@ -234,12 +313,15 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
            label: str = "intake", results_dir: str | None = None, remove_from_inbox: bool = True,
            files: list[str] | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S,
            helpers: int = 0, settle_seconds: float = DEFAULT_SETTLE_SECONDS, audit_share: float | None = None,
-           calibration_dir: str | None = None) -> IntakeOutcome:
+           calibration_dir: str | None = None, incomplete_grace_s: float = DEFAULT_INCOMPLETE_GRACE_S
+           ) -> IntakeOutcome:
     """Take `files` (default: every complete scan in `inbox`) as one batch and read everything queued.
 
     `helpers`: extra `read-queue` runs to start on the work pool (other machines join the reading).
     `settle_seconds`: without `files`, one wait this long shows which scans are still being written; they stay for
-    the next run. Entries of the inbox that will never be read (links, FIFOs, devices, other file types) are set
+    the next run, as do files a process still holds open for writing and files whose format has no end yet (for
+    `incomplete_grace_s` after their last change: a stalled copy is finished, not archived half-written). Entries
+    of the inbox that will never be read (links, FIFOs, devices, other file types) are set
     aside unopened into the archive's `refused/` folder, each with its reason in the audit trail.
     `audit_share`: the share of accepted fields drawn for a blind check by this run's reader (default
     TAXINTAKE_AUDIT_SHARE, else 2%; helpers use their own setting); `calibration_dir`: see `read_queue`.
@@ -264,8 +346,8 @@ def intake(inbox: str | None = None, archive_root: str | None = None, ledger_url
     if inbox is not None:
         # Refuse to start where inbox content could reach code, or the intake would re-read its own output.
         assert_safe_layout(inbox, archive_root, [results_dir] if results_dir else [])
-        refused = refuse_at_the_door(Path(inbox), Path(archive_root))
-    drop = archive_and_queue(files, inbox, archive_root, ledger_url, label)
+        refused = refuse_at_the_door(Path(inbox), Path(archive_root), settle_seconds=settle_seconds)
+    drop = archive_and_queue(files, inbox, archive_root, ledger_url, label, incomplete_grace_s)
     if refused:
         with session_scope(engine) as session:
             _audit_the_door(session, drop.batch_id, refused, [])

@@ -6,7 +6,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows import inbox as inbox_rules
-from flows.intake import DEFAULT_STALE_AFTER_S, IntakeOutcome, intake
+from flows.intake import DEFAULT_STALE_AFTER_S, IntakeOutcome, intake, queued_work, read_queue
 
 
 @flow(name="watch", log_prints=False)
@@ -22,6 +22,9 @@ def watch(inbox: str | None = None, settle_seconds: float = 5.0, poll_seconds: f
                                       max_wait_seconds=max_wait_seconds,
                                       wait_for_first_seconds=wait_for_first_seconds)
     if not files:
+        if queued_work(settings.ledger_url):  # left by a reader that died: read it now, not at the next drop
+            read_queue(settings.ledger_url, str(settings.archive), results_dir=str(settings.results),
+                       stale_after_s=stale_after_s)
         get_run_logger().info("inbox empty")
         return None
     return intake(inbox=str(inbox_path), files=[str(p) for p in files], label="watch", helpers=helpers,

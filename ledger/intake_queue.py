@@ -2,8 +2,9 @@
 
 Claims live in the database, never in memory: PostgreSQL skips rows another reader holds locked (FOR UPDATE SKIP
 LOCKED), SQLite takes the write lock at BEGIN. Recording a file's pages and marking it READ happen in one
-transaction, so a reader killed at any point leaves either nothing of that file or all of it; its claim ages out
-and another reader takes the file again, and the ledger's unique (file, page) keeps any page from being recorded
+transaction, so a reader killed at any point leaves either nothing of that file or all of it; its claim is released
+and another reader takes the file again (at once when the reader's process on this machine is gone, `ledger.claims`;
+else once the claim ages out), and the ledger's unique (file, page) keeps any page from being recorded
 twice.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ledger import repo
+from ledger import claims, repo
 from ledger.db import is_sqlite
 from ledger.models import Batch, IntakeFile, ScanFile
 from ledger.privacy import mask_personal_numbers
@@ -67,6 +68,7 @@ def claim_files(session: Session, reader_id: str, limit: int, batch_id: int | No
     if limit <= 0:
         return []
     repo._ensure_write_lock(session)
+    claims.register_holder(session, reader_id)
     candidates = select(IntakeFile.id).where(IntakeFile.state == QUEUED).order_by(IntakeFile.id).limit(limit)
     if batch_id is not None:
         candidates = candidates.where(IntakeFile.batch_id == batch_id)
@@ -166,3 +168,8 @@ def queue_counts(session: Session, batch_id: int | None = None) -> dict[str, int
     if batch_id is not None:
         query = query.where(IntakeFile.batch_id == batch_id)
     return {state: count for state, count in session.execute(query).all()}
+
+
+def release_dead_reads(session: Session) -> int:
+    """Put back the files of readers on this machine whose process is gone (kill -9, crash): no 30-minute wait."""
+    return claims.release_dead_reads(session, MAX_ATTEMPTS)

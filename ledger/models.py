@@ -268,6 +268,20 @@ class IntakeFile(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class ClaimHolder(Base):
+    """Who a claim's holder is on its machine (a reader's files, a robot's forms): the host, its boot and the process,
+    so that a holder killed on this machine is seen dead at once (its pid gone) instead of after the stale time."""
+
+    __tablename__ = "claim_holders"
+
+    holder: Mapped[str] = mapped_column(String(200), primary_key=True)  # the claimed_by of its rows
+    host: Mapped[str] = mapped_column(String(255))
+    boot_id: Mapped[str | None] = mapped_column(String(64))  # a reboot ends every process of the machine
+    pid: Mapped[int] = mapped_column(Integer)
+    process_started: Mapped[str | None] = mapped_column(String(32))  # /proc/<pid>/stat: a reused pid differs
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
 class ReadEvidence(Base):
     """What the reader judged one field on: its kind, the engine's (or mark's) own score, whether it passed every
     check, and the calibrated probability it was given. The features a re-fitted calibration learns from

@@ -271,6 +271,9 @@ def claim_ready_forms(session: Session, robot_id: str, limit: int,
         return []
     check_transition(FormState.READY, FormState.ENTERING)
     _ensure_write_lock(session)
+    from ledger.claims import register_holder
+
+    register_holder(session, robot_id)
     candidates = select(Form.id).where(Form.state == FormState.READY).order_by(Form.id).limit(limit)
     if form_ids is not None:
         candidates = candidates.where(Form.form_id.in_(list(form_ids)))

@@ -34,6 +34,8 @@ class FormFacts:
     review_seconds: float = 0.0  # measured on the review page, overlaps counted once
     review_rows: int = 0  # review_times rows: 0 means no person has had it on screen yet
     flagged_fields: int = 0  # fields read as needing a person (still to review, or corrected)
+    flagged_names: list[str] = field(default_factory=list)  # which fields (names only, never values)
+    flagged_reasons: list[str] = field(default_factory=list)  # why, reason codes of all flagged fields
     entry_attempts: int = 0
     entry_failures: int = 0
     sent_back: int = 0  # the robot gave it back to people
@@ -101,11 +103,17 @@ def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
                  select(Form.id, Form.form_id, Form.state, Form.template_version)
                  .where(Form.batch_id == batch_id).order_by(Form.id))}
     corrected_fields: set[tuple[int, str]] = set()
-    for form_pk, name, value, corrected, status in session.execute(
+    for form_pk, name, value, corrected, status, reasons in session.execute(
             select(FieldValue.form_pk, FieldValue.name, FieldValue.value, FieldValue.corrected_value,
-                   FieldValue.status).join(Form, FieldValue.form_pk == Form.id).where(Form.batch_id == batch_id)):
+                   FieldValue.status, FieldValue.reasons)
+            .join(Form, FieldValue.form_pk == Form.id).where(Form.batch_id == batch_id)):
         forms[form_pk].values[name] = decode_value(corrected if status == "corrected" else value)
         forms[form_pk].flagged_fields += status in ("review", "corrected")
+        if status in ("review", "corrected"):
+            forms[form_pk].flagged_names.append(name)
+            # The code alone (a reason's details may hold a value): 「check_digit」, never what follows it.
+            forms[form_pk].flagged_reasons += [(str(r).split(":", 1)[0].split() or ["?"])[0]
+                                               for r in _reason_list(reasons)]
         if status == "corrected":
             corrected_fields.add((form_pk, name))
 
@@ -124,6 +132,16 @@ def load_batch_facts(session: Session, batch_id: int) -> BatchFacts:
                       entry_events=entry_events, review=review, stages=stages, last_activity_at=last,
                       trust=trust_by_kind(session, batch_id=batch_id), trust_rolling=trust_by_kind(session, since=since),
                       trust_since=since)
+
+
+def _reason_list(encoded: str | None) -> list:
+    import json
+
+    try:
+        reasons = json.loads(encoded or "[]")
+    except ValueError:
+        return []
+    return reasons if isinstance(reasons, list) else []
 
 
 def _entry_events(transitions, forms: dict[int, FormFacts]) -> list[EntryEvent]:

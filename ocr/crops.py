@@ -339,3 +339,83 @@ def _ring_coverage(ink: np.ndarray, half_w: float, half_h: float) -> float:
     near = (radius >= RING_RADII[0]) & (radius <= RING_RADII[1])
     sector = (((np.arctan2(dy[near], dx[near]) + np.pi) / (2 * np.pi) * RING_SECTORS).astype(int)) % RING_SECTORS
     return float((np.bincount(sector, minlength=RING_SECTORS) >= 2).mean())
+
+
+# Stroke groups of a number's ink: connected pieces of added ink, specks and commas (shorter than this share of the
+# tallest piece) left out, pieces that overlap left to right taken as one character (a 5's flag, a 4's two strokes).
+GROUP_MIN_HEIGHT_SHARE = 0.45
+GROUP_MIN_AREA_PX = 6
+
+
+def stroke_groups(page: np.ndarray, blank: np.ndarray, template: Template, spec: FieldSpec) -> int:
+    """How many characters' worth of ink a person added in a field's box, counted left to right: a lower bound on
+    what a right reading holds wherever two written characters do not touch."""
+    import cv2
+
+    page_crop = crop_box(page, template, spec.box)
+    blank_crop = crop_box(blank, template, spec.box)
+    if page_crop.shape != blank_crop.shape or not page_crop.size:
+        return 0
+    ink = added_ink(page_crop, blank_crop).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    pieces = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= GROUP_MIN_AREA_PX]
+    if not len(pieces):
+        return 0
+    tallest = int(pieces[:, cv2.CC_STAT_HEIGHT].max())
+    pieces = pieces[pieces[:, cv2.CC_STAT_HEIGHT] >= GROUP_MIN_HEIGHT_SHARE * tallest]
+    spans = sorted((int(x), int(x + w)) for x, w in zip(pieces[:, cv2.CC_STAT_LEFT], pieces[:, cv2.CC_STAT_WIDTH]))
+    groups, right = 0, -1
+    for left, end in spans:
+        if left >= right:
+            groups += 1
+            right = end
+        else:
+            right = max(right, end)
+    return groups
+
+
+# A tick is drawn inside its box; a seal's ring, a stamp's bar or a line from the next field crosses into it from
+# outside. Ink in the box joined to ink this far outside the box is not (only) a tick.
+OUTSIDE_REACH_MM = 1.5
+OUTSIDE_CONTEXT_MM = 3.0
+OUTSIDE_MIN_SHARE = 0.01  # of the slot's area: a frame line's shifted pixel or two is not ink running in
+
+
+def mark_ink_from_outside(page: np.ndarray, blank: np.ndarray, template: Template, slot: Box) -> bool:
+    """Whether ink inside a tick box (as cleaned_mark_ink keeps it) belongs to strokes that go on well outside the
+    box: then no one can tell a tick from what ran in, and the box goes to a person."""
+    import cv2
+
+    cleaned = cleaned_mark_ink(page, blank, template, slot)
+    if cleaned is None or cleaned[0].mean() < OUTSIDE_MIN_SHARE:
+        return False
+    inner_ink = cleaned[0]
+    x, y, w, h = slot
+    x0, y0 = (int(round(template.mm_to_px(v + MARK_INSET_MM))) for v in (x, y))
+    x0, y0 = min(x0, page.shape[1]), min(y0, page.shape[0])
+    context = int(round(template.mm_to_px(OUTSIDE_CONTEXT_MM)))
+    reach = template.mm_to_px(OUTSIDE_REACH_MM + MARK_INSET_MM)
+    cx0, cy0 = max(0, x0 - context), max(0, y0 - context)
+    ih, iw = inner_ink.shape
+    cx1 = min(page.shape[1], blank.shape[1], x0 + iw + context)
+    cy1 = min(page.shape[0], blank.shape[0], y0 + ih + context)
+    page_context = page[cy0:cy1, cx0:cx1].astype(np.float32)
+    paper = max(float(np.percentile(page_context, 90)), 1.0)
+    levelled = np.clip(page_context * (255.0 / paper), 0, 255).astype(np.uint8)
+    kernel = np.ones((2 * MARK_TOLERANCE_PX + 1,) * 2, np.uint8)
+    ink = (cv2.erode(blank[cy0:cy1, cx0:cx1], kernel).astype(np.int16) - levelled.astype(np.int16)) > INK_DELTA
+    # A stroke crossing the box's frame is cut in two where the frame's printing is subtracted (with its
+    # tolerance): spread the ink over that gap before taking pieces.
+    bridge = 2 * (MARK_TOLERANCE_PX + 2) + 1
+    ink = cv2.dilate(ink.astype(np.uint8), np.ones((bridge, bridge), np.uint8)).astype(bool)
+    count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
+    seeds = np.zeros_like(ink)
+    seeds[y0 - cy0:y0 - cy0 + ih, x0 - cx0:x0 - cx0 + iw] = inner_ink[:cy1 - y0, :cx1 - x0]
+    touched = np.unique(labels[seeds & ink])
+    touched = touched[touched > 0]
+    if not len(touched):
+        return False
+    ys, xs = np.nonzero(np.isin(labels, touched))
+    left, top = x0 - cx0, y0 - cy0
+    outside = np.maximum.reduce([left - xs, xs - (left + iw), top - ys, ys - (top + ih)])
+    return bool((outside >= reach).any())

@@ -277,3 +277,19 @@ def _katakana(text: str) -> str:
 
 def _kana_parts(kana: str) -> list[str]:
     return _katakana(kana or "").split()
+
+
+# Kinds where a dropped character makes another value: a date whose day 13 reads 3, an amount missing a digit.
+SHORT_READING_KINDS = frozenset({"date_wareki", "amount"})
+_COUNTED_CHARACTERS = frozenset("0123456789△▲-")
+
+
+def reads_shorter_than_ink(kind: str, raw_text: str, stroke_groups: int) -> bool:
+    """Whether a date or amount was read with fewer digits than the ink in its box has separate characters
+    (ocr.crops.stroke_groups): handwritten 2005-02-13 read 2005-02-03 at 0.9991 had five groups, four digits read.
+    Touching characters count as one group, so the check can only miss a short reading, never invent one, except
+    where a character is written in pieces side by side."""
+    if kind not in SHORT_READING_KINDS:
+        return False
+    read = sum(ch in _COUNTED_CHARACTERS for ch in unicodedata.normalize("NFKC", raw_text or ""))
+    return stroke_groups > read

@@ -1,4 +1,5 @@
-"""Load scans (PDF, multi-page TIFF, JPEG, PNG) as greyscale pages, one at a time to bound memory."""
+"""Load scans (PDF, multi-page TIFF, JPEG, PNG, a phone's HEIC/HEIF) as greyscale pages, one at a time to bound memory;
+red seal ink is dropped from colour pages on the way to grey."""
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from PIL import Image, ImageOps
 
 PdfRenderer = Literal["pdf2image", "pypdfium2"]
 
-SUPPORTED_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
+SUPPORTED_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png", ".heic", ".heif"}
 # A4 at 300 dpi is about 8.7 Mpx; anything far beyond a page at 600 dpi is a broken or hostile file.
 MAX_PAGE_PIXELS = 80_000_000
 MIN_PAGE_SIDE = 200
@@ -62,8 +63,17 @@ def iter_pages(path: Path, pdf_renderer: PdfRenderer | None = None) -> Iterator[
         yield from _iter_image(path)
 
 
+def _register_heif() -> None:
+    """iPhones save photos as HEIC; pillow-heif teaches PIL to open them (registering twice is harmless)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
 def _iter_image(path: Path) -> Iterator[LoadedPage | LoadError]:
     Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
+    if path.suffix.lower() in (".heic", ".heif"):
+        _register_heif()
     try:
         with warnings.catch_warnings():  # past the limit is refused below, page by page, before decoding
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -119,12 +129,51 @@ def _to_page(source: str, page_number: int, frame: Image.Image) -> LoadedPage:
 
 
 def _greyscale(frame: Image.Image) -> np.ndarray:
-    """8-bit grey; 16- and 32-bit grey are scaled down (PIL's own conversion clips them, which whitens the page)."""
+    """8-bit grey; 16- and 32-bit grey are scaled down (PIL's own conversion clips them, which whitens the page).
+    A colour page has its red and vermilion ink (seals, 受付印) dropped first (`drop_red_ink`)."""
     if frame.mode.startswith("I;16") or frame.mode == "I":
         wide = np.asarray(frame).astype(np.int64)
         top = 65535 if frame.mode.startswith("I;16") or wide.max(initial=0) > 255 else 255
         return np.clip(wide * 255 // max(top, 1), 0, 255).astype(np.uint8)
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        # A transparent background is paper, not ink: laid on white, or convert("L") would turn it black.
+        rgba = frame.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(paper, rgba)
+    if frame.mode in ("RGB", "RGBA", "CMYK", "YCbCr", "P", "LAB", "HSV"):
+        return drop_red_ink(np.asarray(frame.convert("RGB"), dtype=np.uint8))
     return np.asarray(frame.convert("L"), dtype=np.uint8)
+
+
+# A pixel whose red exceeds both green and blue by this much is red ink: our forms are printed in black, and people
+# write in black, blue or pencil, so red on a page is a seal or a 受付印 (朱肉). Measured on generated colour scans
+# (samples/stamps.py, JPEG 35–70): seal strokes ≥ 90 over the paper, the pink fringe JPEG leaves around them 30–60,
+# black and blue ink and grey paper under uneven light ≤ 15.
+RED_INK_MARGIN = 30
+# Red ink reflects about 80% of the red light paper does (vermilion more): lifting a red pixel's red channel by this
+# much turns the seal into paper, so JPEG noise over it no longer reaches the ink threshold (crops.INK_DELTA).
+RED_INK_LIFT = 1.25
+
+
+def drop_red_ink(rgb: np.ndarray) -> np.ndarray:
+    """Grey of a colour page with red ink taken out: where red dominates, the pixel is as light as its red
+    channel, lifted (what the paper under the seal reflects in red light, as a red dropout filter sees it); elsewhere
+    ordinary luminance. A black stroke under a red seal stays black (its red channel is dark too)."""
+    import cv2
+
+    rgb16 = rgb.astype(np.int16)
+    red, green, blue = rgb16[..., 0], rgb16[..., 1], rgb16[..., 2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    reddish = (red - np.maximum(green, blue)) > RED_INK_MARGIN
+    if not reddish.any():
+        return grey
+    # JPEG spreads a seal's colour over a pixel or two around each stroke at half resolution: widen the mask so the
+    # fringe goes with the stroke.
+    reddish = cv2.dilate(reddish.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    out = grey.copy()
+    lifted = np.clip(rgb[..., 0][reddish].astype(np.float32) * RED_INK_LIFT, 0, 255).astype(np.uint8)
+    out[reddish] = np.maximum(grey[reddish], lifted)
+    return out
 
 
 def _square_pixels(source: str, page_number: int, grey: np.ndarray, dpi) -> LoadedPage:
@@ -165,14 +214,14 @@ def _iter_pdf_poppler(path: Path) -> Iterator[LoadedPage | LoadError]:
         raise LoadError("PDFにページがありません / the PDF has no pages")
     for number in range(1, page_count + 1):
         try:
-            images = convert_from_path(str(path), dpi=PDF_DPI, first_page=number, last_page=number, grayscale=True)
+            images = convert_from_path(str(path), dpi=PDF_DPI, first_page=number, last_page=number)
         except Exception as exc:
             yield LoadError(f"{number}ページ目を描画できません / page {number} cannot be rendered: {type(exc).__name__}")
             continue
         if not images:
             yield LoadError(f"{number}ページ目が空です / page {number} rendered nothing")
             continue
-        yield _square_pixels(path.name, number, np.asarray(images[0].convert("L")), (PDF_DPI, PDF_DPI))
+        yield _square_pixels(path.name, number, drop_red_ink(np.asarray(images[0].convert("RGB"))), (PDF_DPI, PDF_DPI))
 
 
 def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
@@ -195,8 +244,9 @@ def _iter_pdf_pdfium(path: Path) -> Iterator[LoadedPage | LoadError]:
                         yield LoadError(f"{index + 1}ページ目: 用紙が大きすぎます（{width_pt / 72 * 25.4:.0f}×"
                                         f"{height_pt / 72 * 25.4:.0f} mm）/ page {index + 1} is far larger than a form")
                         continue
-                    bitmap = page.render(scale=scale, grayscale=True)
-                    pixels = np.array(bitmap.to_pil().convert("L"))
+                    # Rendered in colour, so that red seals can be dropped before the page turns grey.
+                    bitmap = page.render(scale=scale)
+                    pixels = drop_red_ink(np.array(bitmap.to_pil().convert("RGB")))
                     bitmap.close()
                     # pypdfium2 sizes the bitmap as ceil(points × scale), and float noise in the points makes an
                     # exact 1654.0 px come out as 1655; poppler gives 1654. Trim it so both give the same page.

@@ -33,7 +33,7 @@ def implausible_characters(text: str, content: str | None) -> list[str]:
         return []
     found: list[str] = []
     found += _LATIN_BETWEEN_JAPANESE.findall(text)
-    found += _STRAY_PUNCTUATION.findall(text)
+    found += stray_punctuation(text)
     for match in _KANJI_BEFORE_KANA.finditer(text):
         following = text[match.end():match.end() + 1]
         if following not in _PLACE_NAME_KANA:
@@ -44,6 +44,30 @@ def implausible_characters(text: str, content: str | None) -> list[str]:
     if content == "address" and _NUMBER_WITHOUT_GO.search(text):
         found.append("号")  # 「3丁目6番7」: the 号 after the last number is missing (dropped at the line's end)
     found += [ch for ch in text if not _in_cp932(ch)]
+    return list(dict.fromkeys(found))
+
+
+_OPENING, _CLOSING = "(（[［「『【", ")）]］」』】"
+
+
+def stray_punctuation(text: str) -> list[str]:
+    """Punctuation no field of our forms is written with, in any free-text field (a bank account, a company's
+    name, a code): ASCII symbols, and a bracket without its pair (「り)そな銀行」 read at 0.99; 「(株)」 is paired)."""
+    if not text:
+        return []
+    found = _STRAY_PUNCTUATION.findall(text)
+    depth: list[str] = []
+    for ch in text:
+        if ch in _OPENING:
+            depth.append(ch)
+        elif ch in _CLOSING:
+            if depth and _OPENING.index(depth[-1]) == _CLOSING.index(ch):
+                depth.pop()
+            else:
+                found.append(ch)
+    found += depth
+    # A pair with nothing inside is a misread too: 「合同会社佐々木運輸()」 at 0.99, the seal beside the name read so.
+    found += re.findall(f"[{re.escape(_OPENING)}][{re.escape(_CLOSING)}]", text)
     return list(dict.fromkeys(found))
 
 

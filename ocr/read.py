@@ -13,11 +13,14 @@ import numpy as np
 
 from ocr import calibration, crops, geometry
 from ocr.addresses import check_address
+from ocr.banks import check_bank_account
 from ocr.classify import UnknownForm, choose_version, place_page
 from ocr.load import LoadedPage, LoadError, PdfRenderer, iter_pages
-from ocr.evidence import confusable_readings, may_be_variant, name_kana_evidence, separate_kana
+from ocr.evidence import (SHORT_READING_KINDS, confusable_readings, may_be_variant, name_kana_evidence,
+                          reads_shorter_than_ink, separate_kana)
+from ocr.seals import fields_under_seals, find_seals, not_circled_options
 from ocr.normalize import normalize
-from ocr.plausibility import implausible_characters, vocabulary_match
+from ocr.plausibility import implausible_characters, stray_punctuation, vocabulary_match
 from ocr.recognize import Recognition, Recognizer
 from ocr.register import template_blank
 from ocr.result import FieldReading, ReadResult
@@ -97,6 +100,9 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     readings: dict[str, FieldReading] = {}
     to_recognise: list[tuple[FieldSpec, np.ndarray]] = []
     runs_past_box: set[str] = set()
+    groups: dict[str, int] = {}
+    seals = find_seals(crops.added_ink(registered, blank), template.mm_to_px(1.0), printed=blank < crops.PRINTED_DARK)
+    sealed = fields_under_seals(template, not_circled_options(template, seals))
     for spec in template.fields:
         if spec.kind in ("era", "choice", "checkbox"):
             readings[spec.name] = _read_mark_field(registered, blank, template, spec)
@@ -110,6 +116,8 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
             continue
         if crop.ink_at_sides and not _cell_row(spec):
             runs_past_box.add(spec.name)
+        if spec.kind in SHORT_READING_KINDS:
+            groups[spec.name] = crops.stroke_groups(registered, blank, template, spec)
         to_recognise.append((spec, _reading_crop(registered, template, spec, blank)))
     recognitions = recognizer.recognize([crop for _, crop in to_recognise],
                                         [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
@@ -129,6 +137,8 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
             reasons.append("second_reading_differs")
         if _near_miss_changes_value(spec, recognition, normalised.value, era_value):
             reasons.append("near_miss_character")
+        if spec.name in groups and reads_shorter_than_ink(spec.kind, recognition.text, groups[spec.name]):
+            reasons.append("reading_shorter_than_ink")
         if normalised.value is not None:
             reasons += validate_field(spec, normalised.value)
         readings[spec.name] = FieldReading(value=normalised.value, confidence=round(float(recognition.score), 4),
@@ -139,6 +149,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _flag_possible_variants(template, readings)
     _flag_implausible_characters(template, readings)
     _check_addresses(template, readings)
+    _check_bank_accounts(template, readings)
     _apply_cross_field_rules(template, readings)
     engine = getattr(recognizer, "name", None)
     for spec in template.fields:
@@ -146,7 +157,18 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _accept_kana_the_name_reads_as(template, readings)
     _accept_what_the_arithmetic_confirms(template, readings)
     _accept_words_of_the_vocabulary(template, readings)
+    _hold_fields_under_seals(readings, sealed)
     return readings
+
+
+def _hold_fields_under_seals(readings: dict[str, FieldReading], sealed: set[str]) -> None:
+    """Every field a seal's outline touches goes to a person, whatever was read there (ocr/seals.py), empty ones
+    too: a seal's ring over a tick box reads as a tick, over an empty box as writing."""
+    for name in sealed:
+        reading = readings.get(name)
+        if reading is not None and "seal_over_field" not in reading.reasons:
+            reading.reasons.append("seal_over_field")
+            reading.status = "review"
 
 
 def _read_long_lines_in_halves(to_recognise: list[tuple[FieldSpec, np.ndarray]], recognizer: Recognizer
@@ -180,8 +202,25 @@ def _flag_implausible_characters(template: Template, readings: dict[str, FieldRe
         reading = readings.get(spec.name)
         if reading is None or not isinstance(reading.value, str):
             continue
-        if implausible_characters(reading.value, spec.content) and "unlikely_character" not in reading.reasons:
+        odd = implausible_characters(reading.value, spec.content) or (spec.kind == "text"
+                                                                    and stray_punctuation(reading.value))
+        if odd and "unlikely_character" not in reading.reasons:
             reading.reasons.append("unlikely_character")
+            reading.status = "review"
+
+
+def _check_bank_accounts(template: Template, readings: dict[str, FieldReading]) -> None:
+    """A 還付口座 whose institution, or whose branch of it, is not in the Zengin data goes to a person
+    (`bank_not_in_zengin_data`, `branch_not_in_zengin_data`): 「り)そな銀行」 and a misread branch are no real ones."""
+    for spec in template.fields:
+        reading = readings.get(spec.name)
+        if spec.content != "bank_account" or reading is None or not isinstance(reading.value, str):
+            continue
+        checked = check_bank_account(reading.value)
+        reason = "bank_not_in_zengin_data" if not checked.bank_known else \
+            "branch_not_in_zengin_data" if checked.branch_known is False else None
+        if reason and reason not in reading.reasons:
+            reading.reasons.append(reason)
             reading.status = "review"
 
 
@@ -376,8 +415,12 @@ def _read_mark_field(registered, blank, template: Template, spec: FieldSpec) -> 
         # The evidence for calibration: how far the added ink lies from the tick threshold (1: at least
         # CHECKBOX_SURE_MARGIN away, 0: on it); the calibrated curve turns it into a probability.
         margin = 0.0 if misplaced else float(np.clip(abs(share - TICKED_SHARE) / CHECKBOX_SURE_MARGIN, 0.0, 1.0))
-        return FieldReading(value=ticked, confidence=0.6 if unsure else 0.99,
-                            status="review" if unsure else "accepted", reasons=["low_confidence"] if unsure else [],
+        reasons = ["low_confidence"] if unsure else []
+        if not misplaced and crops.mark_ink_from_outside(registered, blank, template, spec.box):
+            # Not a tick drawn in the box: a seal's ring or a stroke from outside runs into it.
+            reasons.append("ink_from_outside_box")
+        return FieldReading(value=ticked, confidence=0.6 if reasons else 0.99,
+                            status="review" if reasons else "accepted", reasons=reasons,
                             engine_score=round(margin, 4))
     marks = crops.read_marks(registered, blank, template, spec)
     if marks.chosen is None:

@@ -33,7 +33,10 @@ class ReadResult(BaseModel):
     fields: dict[str, FieldReading] = Field(default_factory=dict)
     error: str | None = None
 
-    def output_name(self) -> str:
-        """JSON file name for this page: the source's stem and the page number (never a field value)."""
-        stem = self.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        return f"{stem}_p{self.page:03d}.json"
+    def output_name(self, content_sha256: str | None = None) -> str:
+        """JSON file name for this page: the source's stem and the page number (never a field value), cleaned and
+        cut short with the scan's content hash added where the clerk's name cannot be written as it is
+        (`ocr.file_names`); `source` inside the JSON keeps the name."""
+        from ocr.file_names import result_file_name
+
+        return result_file_name(self.source, self.page, content_sha256)

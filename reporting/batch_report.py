@@ -13,6 +13,7 @@ from ledger.as_written import AsWritten, confirmed_as_written
 from ledger.privacy import mask_personal_numbers
 from ledger.report_queries import BatchFacts, load_batch_facts, reason_category
 from ledger.states import FormState, utc_now
+from review.fields import reason_label
 from reporting.hours import HOUR, HoursResult, batch_hours
 from reporting.hours_config import HoursModelConfig
 
@@ -102,6 +103,32 @@ class BatchReport:
                 row[f"{STATE_LABELS[state]} {state}"] = counts[(kind, state)]
             row["計 / total"] = sum(counts[(kind, state)] for state in states)
             rows.append(row)
+        return rows
+
+    def forms_through_rows(self) -> list[Row]:
+        """How many forms went through without a person (no field flagged), beside the field figure, and which kinds
+        of field (and reasons) hold the others back most: the fields to work on to get whole forms through."""
+        read = [f for f in self.facts.forms if f.form_id is not None]
+        through = sum(1 for f in read if f.flagged_fields == 0)
+        s = self.facts.summary
+        rows: list[Row] = [
+            {"項目 / item": "帳票の一括通過率 / forms straight through (no field flagged)",
+             "値 / value": round(100 * through / len(read), 1) if read else 0.0, "単位 / unit": f"% ({through}/{len(read)})"},
+            {"項目 / item": "項目の自動確定率 / fields straight through",
+             "値 / value": round(s.straight_through * 100, 1), "単位 / unit": "%"},
+        ]
+        by_kind: Counter[str] = Counter()
+        by_reason: Counter[str] = Counter()
+        for form in read:
+            by_kind.update({_field_kind(form.form_id, name) for name in form.flagged_names})
+            by_reason.update(set(form.flagged_reasons))
+        for kind, count in by_kind.most_common(8):
+            rows.append({"項目 / item": f"止めた項目の種類 / held back by field kind: {kind}", "値 / value": count,
+                         "単位 / unit": "枚 forms"})
+        for reason, count in by_reason.most_common(8):
+            label = mask_personal_numbers(reason_label(reason)) or reason
+            rows.append({"項目 / item": f"止めた理由 / held back by reason: {label}", "値 / value": count,
+                         "単位 / unit": "枚 forms"})
         return rows
 
     def entry_outcome_rows(self) -> list[Row]:
@@ -322,6 +349,7 @@ class BatchReport:
         return [
             ("概要 summary", self.summary_rows()),
             ("様式と状態 forms", self.forms_by_kind_and_state()),
+            ("一括通過 through", self.forms_through_rows()),
             ("ロボット入力 entries", self.entry_outcome_rows()),
             ("工程時間 stages", self.stage_rows()),
             ("削減時間 hours", self.hours_by_kind_rows()),
@@ -368,6 +396,19 @@ class BatchReport:
                      f"h/年 ({self.hours.chiba_per_form_possible:.0f} s/枚)")
         lines += self.trust_warnings()
         return [mask_personal_numbers(line) or "" for line in lines]
+
+
+def _field_kind(form_id: str | None, name: str) -> str:
+    """A field's kind as the template says (amount, date_wareki, text:address…), or its name when unknown."""
+    from ocr.templates import TemplateError, load_template
+
+    try:
+        spec = load_template(form_id).field(name) if form_id else None
+    except (TemplateError, KeyError, LookupError, ValueError, FileNotFoundError):
+        spec = None
+    if spec is None:
+        return name
+    return f"{spec.kind}:{spec.content}" if spec.content else spec.kind
 
 
 def _range_text(hours_range: tuple[float, float] | None) -> str:

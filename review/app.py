@@ -27,11 +27,11 @@ from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
 from ledger.values import reveal_value
 from ledger import as_written
-from review import auth, blind, progress, throttle
+from review import auth, blind, prerender, progress, throttle
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
-from review.images import ImageUnavailable, PageImages, PageKey
+from review.images import ImageUnavailable, PageImages
 from review.settings import ReviewSettings
-from review.viewmodel import (Viewer, field_view, flagged_views, personal_boxes, settled_fields, spec_of,
+from review.viewmodel import (Viewer, field_view, flagged_views, settled_fields, spec_of,
                               template_for, template_of)
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +42,7 @@ STATE_LABELS = {
     FormState.ENTERING: "入力中", FormState.ENTERED: "入力済", FormState.ENTRY_FAILED: "入力失敗",
     FormState.RECEIVED: "受付", FormState.READ: "読取済",
 }
+WIDE_BOX_PERCENT = 35.0  # a box this share of the page wide (an address, a kana line) gets a whole grid row
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -62,6 +63,24 @@ class _Context:
     engine: Any
     images: PageImages
     templates: Jinja2Templates
+    prerender: prerender.PrerenderWorker | None = None
+
+
+def _prerendering(ctx: _Context):
+    """The pre-rendering worker runs while the app serves (the next form's images made before it is asked for)."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if ctx.prerender is not None:
+            ctx.prerender.start()
+        try:
+            yield
+        finally:
+            if ctx.prerender is not None:
+                ctx.prerender.stop()
+
+    return lifespan
 
 
 def create_app(settings: ReviewSettings) -> FastAPI:
@@ -77,7 +96,9 @@ def create_app(settings: ReviewSettings) -> FastAPI:
     templates.env.filters["age"] = _age
     templates.env.filters["local_time"] = _local_time
     ctx = _Context(settings, engine, PageImages(settings.archive_root, settings.cache_dir), templates)
-    app = FastAPI(title="taxintake 確認画面", docs_url=None, redoc_url=None, openapi_url=None)
+    ctx.prerender = prerender.PrerenderWorker(engine, ctx.images) if settings.prerender else None
+    app = FastAPI(title="taxintake 確認画面", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_prerendering(ctx))
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -264,6 +285,8 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
             batch_left = progress.batch_left(session, form.batch_id)
             today = progress.person_today(session, viewer.name)
         skipped = [part for part in skip.split(",") if part.isdigit() and part != str(form_pk)]
+        if ctx.prerender is not None:
+            ctx.prerender.wake()  # the forms after this one, made ready while this one is reviewed
         skip_list = ",".join([*skipped, str(form_pk)])
         return templates.TemplateResponse(request, "form.html", {
             "skip_list": skip_list, "place": place, "batch_left": batch_left, "today": today,
@@ -278,14 +301,23 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
     def page_image(form_pk: int, viewer: Viewer = Depends(_viewer)):
         key, template, _ = _image_source(ctx, form_pk)
         try:
-            body = ctx.images.page_jpeg(key, template, personal_boxes(template))
+            body = prerender.page_overview(ctx.images, key, template)
+        except ImageUnavailable as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return Response(body, media_type="image/jpeg")
+
+    @app.get("/forms/{form_pk}/zoom.jpg")
+    def zoom_image(form_pk: int, viewer: Viewer = Depends(_viewer)):
+        key, template, _ = _image_source(ctx, form_pk)
+        try:
+            body = prerender.page_zoom(ctx.images, key, template)
         except ImageUnavailable as exc:
             raise HTTPException(404, str(exc)) from exc
         return Response(body, media_type="image/jpeg")
 
     @app.get("/forms/{form_pk}/fields/{name}/crop.png")
     def crop_image(form_pk: int, name: str, viewer: Viewer = Depends(_viewer)):
-        key, template, form = _image_source(ctx, form_pk)
+        key, template, reasons = _image_source(ctx, form_pk, name)
         spec = spec_of(template, name)
         if spec is None:
             raise HTTPException(404, f"項目 {name} はありません / no field {name}")
@@ -297,7 +329,7 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
             if not revealed:
                 raise HTTPException(403, "個人番号は表示操作（F2）の後に表示されます / reveal first")
         try:
-            body = ctx.images.crop_png(key, template, spec.box, personal_boxes(template))
+            body = prerender.field_crop(ctx.images, key, template, spec, reasons)
         except ImageUnavailable as exc:
             raise HTTPException(404, str(exc)) from exc
         return Response(body, media_type="image/png")
@@ -415,7 +447,8 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                     continue  # blind entries and 個人番号 are reviewed one at a time in the form view
                 cards.append({"form_pk": form.id, "field": view, "form_title": template.title})
         return templates.TemplateResponse(request, "group.html", {
-            "viewer": viewer, "cards": cards, "kind": kind, "batch_id": batch_id})
+            "viewer": viewer, "cards": cards, "kind": kind, "batch_id": batch_id,
+            "wide_box_percent": WIDE_BOX_PERCENT})
 
 
 def _all_templates():
@@ -429,16 +462,12 @@ def _title(form_id: str | None) -> str:
     return template.title if template else (form_id or "（不明な様式）")
 
 
-def _image_source(ctx: _Context, form_pk: int):
+def _image_source(ctx: _Context, form_pk: int, field_name: str | None = None):
     with session_scope(ctx.engine, write=False) as session:
-        form = review_repo.form_for_review(session, form_pk)
-        if form is None:
-            raise HTTPException(404, f"様式 {form_pk} は台帳にありません / no form {form_pk}")
-        template = template_of(form)
-        if template is None:
-            raise HTTPException(404, "テンプレートがありません / no template")
-        scan = form.scan_file
-        return PageKey(scan.sha256, scan.archived_path, form.page, template.form_id), template, form
+        found = prerender.image_source(session, form_pk, field_name)
+    if found is None:
+        raise HTTPException(404, f"様式 {form_pk} またはそのテンプレートがありません / no form {form_pk} or template")
+    return found
 
 
 def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool, seconds: float, view: str,

@@ -58,6 +58,11 @@ REASON_LABELS = {
     "near_miss_character": "読取に近い別の文字があり、桁が落ちた・重なった可能性",
     "account_number_length": "口座番号が7桁でない（または種目・番号が読めない）",
     "kana_lookalike_of_reading": "フリガナが氏名の読みと1文字だけ違う（似た文字）",
+    "bank_not_in_zengin_data": "全銀データにない金融機関名",
+    "branch_not_in_zengin_data": "全銀データにないその金融機関の支店名",
+    "seal_over_field": "印影（押印・受付印）が欄に重なっている",
+    "reading_shorter_than_ink": "書かれた文字の数より読み取った桁が少ない（桁落ちの可能性）",
+    "ink_from_outside_box": "枠の外から入り込んだ線がある（チェックか判断できない）",
 }
 
 # A person's value may pass with these still standing (Shift+Enter): a true amount can be unusually large.
@@ -85,7 +90,9 @@ def display_value(value: object, spec: FieldSpec | None) -> str:
     if isinstance(value, bool):
         return "✓ あり" if value else "なし"
     text = str(value)
-    if holds_personal_number(spec) and len(text) != 13:
+    if holds_personal_number(spec):
+        # Whatever its length: a 13-digit reading of a 個人番号 field is as likely a 12-digit 個人番号 with one
+        # digit read twice as a 法人番号, and a 法人番号 masked costs nothing.
         return mask_my_number(text)
     return text
 

@@ -21,6 +21,11 @@ from ocr.templates import Box, Template
 
 CROP_MARGIN_MM = 2.0
 PAGE_WIDTH_PX = 1100  # the overview a person sees beside the fields
+# A field flagged text_beyond_box is cut wider, to where the added writing past its frame ends: the writing past
+# the box is the reason for the flag. The walk outwards stops after a gap this wide, or this far from the box.
+BEYOND_GAP_MM = 4.0
+BEYOND_MAX_MM = 60.0
+BEYOND_LEAST_INK_ROWS = 2  # a column holds writing when this many of its pixels are added ink
 REDACTED_GREY = 190
 
 
@@ -45,6 +50,7 @@ class PageImages:
 
     def __init__(self, archive_root: Path, cache_dir: Path, in_memory: int = 6) -> None:
         self.archive_root = archive_root
+        self.cache_root = cache_dir
         self.cache_dir = cache_dir / "pages"
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._in_memory = in_memory
@@ -95,16 +101,66 @@ class PageImages:
             raise ImageUnavailable("画像を作れません / cannot encode the page")
         return encoded.tobytes()
 
-    def crop_png(self, key: PageKey, template: Template, box: Box, redact: list[Box]) -> bytes:
+    def zoom_jpeg(self, key: PageKey, template: Template, redact: list[Box]) -> bytes:
+        """The whole page at the full resolution it was registered at (the zoom), the given boxes greyed out."""
+        pixels = _redacted(self.registered(key, template), template, redact)
+        ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise ImageUnavailable("画像を作れません / cannot encode the page")
+        return encoded.tobytes()
+
+    def crop_png(self, key: PageKey, template: Template, box: Box, redact: list[Box],
+                 beyond_box: bool = False) -> bytes:
         """The box with a margin of context; any of `redact` the margin reaches into is greyed out (a 個人番号
-        printed just above a name must not show in the name's crop)."""
+        printed just above a name must not show in the name's crop). With `beyond_box`, the crop reaches sideways
+        as far as the writing runs on past the box's frame."""
         pixels = self.registered(key, template)
         x0, y0, x1, y1 = _box_px(template, box, CROP_MARGIN_MM, pixels.shape)
+        if beyond_box:
+            x0, x1 = _writing_beyond_box(pixels, template, box, x0, x1)
         pixels = _redacted(pixels, template, [other for other in redact if other != box])
         ok, encoded = cv2.imencode(".png", pixels[y0:y1, x0:x1])
         if not ok:
             raise ImageUnavailable("画像を作れません / cannot encode the crop")
         return encoded.tobytes()
+
+
+def _writing_beyond_box(pixels: np.ndarray, template: Template, box: Box, x0: int, x1: int) -> tuple[int, int]:
+    """The crop's left and right edges moved out to where the writing past the box ends (plus the margin)."""
+    from ocr.crops import added_ink
+    from ocr.register import template_blank
+
+    try:
+        blank = template_blank(template)
+    except Exception:  # no blank to tell writing from print: the widest cut the walk could have made
+        blank = None
+    height, width = pixels.shape[:2]
+    top, bottom = _box_px(template, box, 0.0, pixels.shape)[1::2]
+    if blank is None or blank.shape != pixels.shape:
+        reach = int(template.mm_to_px(BEYOND_MAX_MM))
+        return max(0, x0 - reach), min(width, x1 + reach)
+    ink = added_ink(pixels[top:bottom], blank[top:bottom])
+    written = ink.sum(axis=0) >= BEYOND_LEAST_INK_ROWS
+    bx0, _, bx1, _ = _box_px(template, box, 0.0, pixels.shape)
+    gap, reach = int(template.mm_to_px(BEYOND_GAP_MM)), int(template.mm_to_px(BEYOND_MAX_MM))
+    margin = int(template.mm_to_px(CROP_MARGIN_MM))
+
+    def last_written(columns: range) -> int | None:
+        last, start = None, columns.start
+        for column in columns:
+            if written[column]:
+                last = column
+            elif abs(column - (last if last is not None else start)) > gap:
+                break
+        return last
+
+    right = last_written(range(bx1, min(width, bx1 + reach)))
+    left = last_written(range(bx0 - 1, max(-1, bx0 - 1 - reach), -1))
+    if right is not None:
+        x1 = max(x1, min(width, right + 1 + margin))
+    if left is not None:
+        x0 = min(x0, max(0, left - margin))
+    return x0, x1
 
 
 def _redacted(pixels: np.ndarray, template: Template, boxes: list[Box]) -> np.ndarray:

@@ -23,6 +23,7 @@ class ReviewSettings:
     queue_page_size: int = 50
     group_page_size: int = 60
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)  # sign-in delays and locks
+    prerender: bool = True  # a background worker renders waiting forms' images ahead (review/prerender.py)
 
 
 def parse_blind_kinds(text: str | None) -> frozenset[str]:

@@ -323,8 +323,35 @@ def _hidden_temporary(path: Path) -> None:
     path.write_bytes(b"partial upload")
 
 
+def _reencoded(quality: int) -> Callable[[Path], None]:
+    """The good form saved again at another JPEG quality: the same page, other bytes (not a second copy)."""
+    def build(path: Path) -> None:
+        _image().save(path, format="JPEG", quality=quality, dpi=(200, 200))
+    return build
+
+
+def _heic_photo(path: Path) -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    with Image.open(GOOD_FORM) as image:
+        image.convert("RGB").save(path, format="HEIF", quality=90)
+
+
+def _transparent_png(path: Path) -> None:
+    # Exported from a drawing app: ink opaque black, the paper fully transparent (black under the alpha).
+    grey = np.asarray(_image())
+    rgba = np.zeros((*grey.shape, 4), np.uint8)
+    rgba[..., 3] = 255 - grey
+    Image.fromarray(rgba, "RGBA").save(path, dpi=(200, 200))
+
+
+# A valid 個人番号 written as clerks write it in a file name: dotted, underscored, full-width.
+DOTTED_NUMBER = "987654321093"
+
+
 CORPUS: list[BadInput] = [
-    BadInput("zero-byte file", "empty.pdf", "quarantined", "ファイルが空です", _zero_bytes),
+    BadInput("zero-byte file", "empty.pdf", "refused", "ファイルが空です", _zero_bytes),
     BadInput("truncated PDF", "truncated.pdf", "quarantined", "PDFが壊れている", _truncated_pdf),
     BadInput("encrypted PDF", "encrypted.pdf", "quarantined", "パスワード", _encrypted_pdf),
     BadInput("PDF with no pages", "no_pages.pdf", "quarantined", "ページがありません", _no_pages_pdf),
@@ -363,6 +390,20 @@ CORPUS: list[BadInput] = [
     BadInput("FIFO", "pipe.pdf", "refused", "FIFO", _fifo),
     BadInput("symlinked parent folder", "share_link", "refused", "シンボリックリンク", _symlinked_folder),
     BadInput("hidden temporary file", ".scan.pdf.part", "waiting", None, _hidden_temporary),
+    BadInput("a second zero-byte file", "empty_2.jpg", "refused", "ファイルが空です", _zero_bytes),
+    BadInput("a name that is only dots and a suffix", "..jpg", "refused", "一時ファイル", _hidden_temporary),
+    BadInput("255-byte kanji name", "申" * 83 + "xy.jpg", "read", None, _reencoded(80)),
+    BadInput("newline and tab in the name", "改行\nと\tタブ.jpg", "read", None, _reencoded(81)),
+    BadInput("right-to-left override in the name", "invoice\u202egpj.exe.jpg", "read", None, _reencoded(82)),
+    BadInput("characters Windows refuses", 'a<b>c:d"e|f?g*h.jpg', "read", None, _reencoded(83)),
+    BadInput("reserved name CON", "CON.jpg", "read", None, _reencoded(84)),
+    BadInput("reserved name NUL", "nul.jpg", "read", None, _reencoded(85)),
+    BadInput("reserved name COM1", "COM1.jpg", "read", None, _reencoded(86)),
+    BadInput("iPhone HEIC photo", "IMG_0001.HEIC", "read", None, _heic_photo),
+    BadInput("transparent PNG", "transparent.png", "read", None, _transparent_png),
+    BadInput("a dotted 個人番号 in the name", "9876.5432.1093 山田.jpg", "read", None, _reencoded(87)),
+    BadInput("an underscored 個人番号 in the name", "9876_5432_1093_山田.jpg", "read", None, _reencoded(88)),
+    BadInput("a full-width 個人番号 in the name", "９８７６ ５４３２ １０９３ 山田.jpg", "read", None, _reencoded(89)),
 ]
 # A file still being written is made by the test itself (a thread that keeps appending during the intake).
 
@@ -376,7 +417,8 @@ def write_corpus(inbox: Path, kinds: list[BadInput] | None = None) -> list[BadIn
         written.append(item)
     old = 1_600_000_000  # written long ago: nothing here is still being written
     for item in written:
-        if not os.path.islink(inbox / item.name) and (inbox / item.name).is_file():
+        # A copy under a temporary name is under way now; everything else was written long ago.
+        if item.expect != "waiting" and not os.path.islink(inbox / item.name) and (inbox / item.name).is_file():
             os.utime(inbox / item.name, (old, old))
     return written
 

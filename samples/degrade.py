@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-PROFILES = ("clean300", "office200", "fax", "skewed", "photo")
+PROFILES = ("clean300", "office200", "fax", "skewed", "photo", "robust")
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,9 @@ class ScanProfile:
     quarter_turns: bool
     fax: bool = False
     photo: bool = False
+    # The robustness profile: what our other profiles never make (samples/stamps.py, degrade_robust), filled
+    # with fonts no calibration saw (samples/fonts.UNSEEN_*).
+    robust: bool = False
 
     @property
     def file_suffix(self) -> str:
@@ -35,7 +38,13 @@ SCAN_PROFILES = {
     "fax": ScanProfile("fax", 200, 1.0, 0.0, None, False, fax=True),
     "skewed": ScanProfile("skewed", 200, 5.0, 4.0, 80, True),
     "photo": ScanProfile("photo", 200, 2.0, 5.0, 85, False, photo=True),
+    # Drawn at 200 dpi; per page: 150 or 200 dpi out, 0.3–3° either way, JPEG quality 35–70, uneven light, colour
+    # or grey, seals over fields, pencil / blue ballpoint / black ink (generate.py draws the choices).
+    "robust": ScanProfile("robust", 200, 3.0, 4.0, 50, False, robust=True),
 }
+ROBUST_DPIS = (150, 200)
+ROBUST_SKEW_DEGREES = (0.3, 3.0)
+ROBUST_JPEG_QUALITY = (35, 70)
 
 
 @dataclass
@@ -72,10 +81,37 @@ def degrade(page: Image.Image, profile: ScanProfile, rng: random.Random) -> Degr
     return Degraded(image, skew, rotation)
 
 
+def degrade_robust(page: Image.Image, rng: random.Random, *, colour: bool, dpi: int, jpeg_quality: int,
+                   render_dpi: int = 200) -> Degraded:
+    """A scan unlike our office printer's: rotated 0.3–3° either way, lit unevenly, resampled to `dpi`, noisy, in
+    colour or grey. The JPEG compression itself is applied once, when the page is written (`jpeg_quality`)."""
+    pixels = np.asarray(page.convert("RGB"), dtype=np.uint8)
+    skew = rng.uniform(*ROBUST_SKEW_DEGREES) * rng.choice([-1, 1])
+    pixels = _rotate_small(pixels, skew)
+    h, w = pixels.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    light = 1.0 - rng.uniform(0.12, 0.28) * ramp  # one side of the page darker, as under a lid left open
+    pixels = np.clip(pixels.astype(np.float32) * light[..., None], 0, 255)
+    if dpi != render_dpi:
+        pixels = cv2.resize(pixels, (round(w * dpi / render_dpi), round(h * dpi / render_dpi)),
+                            interpolation=cv2.INTER_AREA)
+    np_rng = np.random.default_rng(rng.randrange(2**32))
+    pixels = np.clip(pixels + np_rng.normal(0, 4.0, pixels.shape), 0, 255).astype(np.uint8)
+    pixels = cv2.GaussianBlur(pixels, (3, 3), 0.5)
+    image = Image.fromarray(pixels, "RGB") if colour else Image.fromarray(pixels, "RGB").convert("L")
+    image.info["dpi"] = (dpi, dpi)
+    image.info["jpeg_quality"] = jpeg_quality
+    return Degraded(image, skew, 0)
+
+
 def _rotate_small(pixels: np.ndarray, degrees: float) -> np.ndarray:
-    h, w = pixels.shape
+    h, w = pixels.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    return cv2.warpAffine(pixels, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    border = 255 if pixels.ndim == 2 else (255, 255, 255)
+    return cv2.warpAffine(pixels, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=border)
 
 
 def _perspective_and_light(pixels: np.ndarray, rng: random.Random) -> np.ndarray:

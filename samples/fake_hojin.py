@@ -23,8 +23,21 @@ from samples.population import draw_corporation
 
 TRADES = ("建設業", "製造業", "卸売業", "小売業", "不動産業", "運輸業", "サービス業", "飲食業", "情報通信業",
           "医療・福祉", "設備工事業", "印刷業")
-BANKS = ("千葉銀行", "京葉銀行", "千葉興業銀行", "みずほ銀行", "三井住友銀行", "三菱UFJ銀行", "りそな銀行",
-         "千葉信用金庫", "京葉信用金庫")
+# (written name, Zengin name): a refund account names a real institution and one of its real branches.
+BANKS = (("千葉銀行", "千葉"), ("京葉銀行", "京葉"), ("千葉興業銀行", "千葉興業"), ("みずほ銀行", "みずほ"),
+         ("三井住友銀行", "三井住友"), ("三菱UFJ銀行", "三菱ＵＦＪ"), ("りそな銀行", "りそな"), ("千葉信用金庫", "千葉信金"))
+
+
+def _bank_and_branch(rng) -> str:
+    from zengin_code import Bank
+
+    written, zengin_name = rng.choice(BANKS)
+    bank = next(b for b in Bank.all.values() if b.name == zengin_name)
+    branches = sorted(b.name for b in bank.branches.values() if len(b.name) <= 6 and not b.name.endswith(("出張所", "営業部")))
+    branch = rng.choice(branches)
+    return f"{written}{branch}" if branch.endswith("本店") else f"{written}{branch}支店"
+
+
 CAPITALS = (1_000_000, 3_000_000, 5_000_000, 9_000_000, 10_000_000, 20_000_000, 30_000_000, 50_000_000,
             80_000_000, 100_000_000, 300_000_000)
 CAPITAL_WEIGHTS = (12, 18, 10, 6, 22, 8, 8, 6, 3, 5, 2)
@@ -157,8 +170,7 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
     truth["kokugai_kanrensha"] = "有" if rng.random() < 0.1 else "無"
     truth["encho_umu"] = "有" if encho else "無"
     if amounts["nofu_shichosonminzei"] < 0:
-        truth["kanpu_kinyu_kikan"] = (f"{rng.choice(BANKS)}{faker.city()[:2]}支店 普通 "
-                                      f"{rng.randint(1000000, 9999999)}")
+        truth["kanpu_kinyu_kikan"] = f"{_bank_and_branch(rng)} 普通 {rng.randint(1000000, 9999999)}"
 
     invalid: list[str] = []
     if rng.random() < invalid_share:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from ocr.normalize import normalize
 from ocr.templates import Template, load_template
-from samples.degrade import SCAN_PROFILES, degrade
+from samples.degrade import ROBUST_DPIS, ROBUST_JPEG_QUALITY, SCAN_PROFILES, degrade, degrade_robust
 from samples.generators import GENERATORS
 from samples.render import choose_fill_style, fill_form, render_blank
 
@@ -33,14 +33,20 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     faker = Faker("ja_JP")
     faker.seed_instance(rng.randrange(2**31))
     content = GENERATORS[form_id](rng, faker, invalid_share)
-    fill_style = choose_fill_style(style, rng)
+    fill_style = choose_fill_style(style, rng, unseen_fonts=scan_profile.robust)
     blank = render_blank(template, dpi=scan_profile.dpi)
     filled = fill_form(blank, template, content.written, fill_style, rng, dpi=scan_profile.dpi)
     if drift:
         from samples.drift import apply_drift
 
         filled = apply_drift(drift, blank, filled)
-    scanned = degrade(filled, scan_profile, rng)
+    robust: dict = {}
+    if scan_profile.robust:
+        filled, robust = _robust_inks_and_seals(template, blank, filled, rng, scan_profile.dpi)
+        scanned = degrade_robust(filled, rng, colour=robust["colour_scan"], dpi=robust["dpi"],
+                                 jpeg_quality=robust["jpeg_quality"], render_dpi=scan_profile.dpi)
+    else:
+        scanned = degrade(filled, scan_profile, rng)
     truth = {
         "form_id": form_id,
         "template_version": template.version,
@@ -55,7 +61,26 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     }
     if drift:
         truth["drift"] = drift
+    if robust:
+        truth["robust"] = robust
     return GeneratedPage(scanned.image, truth)
+
+
+def _robust_inks_and_seals(template: Template, blank: Image.Image, filled: Image.Image, rng: random.Random,
+                           dpi: int) -> tuple[Image.Image, dict]:
+    """The robust profile's draws for one page: ink, seals (red, vermilion or black, every page stamped), colour
+    or grey scan, resolution and JPEG quality; the truth records them, and which fields each seal covers."""
+    from samples.stamps import recolour_ink, stamp_seals
+
+    ink = rng.choice(["black", "ballpoint_blue", "pencil"])
+    page = recolour_ink(blank, filled, ink, rng)
+    seal_colour = rng.choice(["red", "vermilion", "black"])
+    page, seals = stamp_seals(page, template, rng, dpi, seal_colour, count=rng.choice([1, 2, 2]))
+    drawn = {"ink": ink, "seal_colour": seal_colour, "colour_scan": rng.random() < 0.5,
+             "dpi": rng.choice(ROBUST_DPIS), "jpeg_quality": rng.randint(*ROBUST_JPEG_QUALITY),
+             "seals": [{"kind": s.kind, "colour": s.colour, "centre_mm": list(s.centre_mm), "size_mm": s.size_mm,
+                        "fields": list(s.fields)} for s in seals]}
+    return page, drawn
 
 
 def _as_contract_values(template: Template, truth: dict[str, object]) -> dict[str, object]:
@@ -79,7 +104,7 @@ def write_page(page: GeneratedPage, out_dir: Path, stem: str) -> Path:
     image_path = out_dir / f"{stem}{suffix}"
     save_kwargs = {"dpi": page.image.info.get("dpi", (200, 200))}
     if suffix == ".jpg":
-        save_kwargs["quality"] = SCAN_PROFILES[page.truth["profile"]].jpeg_quality
+        save_kwargs["quality"] = page.image.info.get("jpeg_quality") or SCAN_PROFILES[page.truth["profile"]].jpeg_quality
     if suffix == ".tif":
         save_kwargs["compression"] = "group4"
     page.image.save(image_path, **save_kwargs)

@@ -120,8 +120,8 @@ class FillStyle:
     size_ratio: float  # glyph height as a share of the box height
 
 
-def choose_fill_style(style: str, rng: random.Random) -> FillStyle:
-    font_name, font_path = rng.choice(sorted(fonts.fonts_for_style(style).items()))
+def choose_fill_style(style: str, rng: random.Random, unseen_fonts: bool = False) -> FillStyle:
+    font_name, font_path = rng.choice(sorted(fonts.fonts_for_style(style, unseen_fonts).items()))
     if style == "printed":
         return FillStyle(style, font_path, 0.0, 0.0, 0.0, 0.0, rng.uniform(0.5, 0.62))
     return FillStyle(style, font_path, 0.35, 4.0, 0.08, 0.6, rng.uniform(0.55, 0.68))

@@ -1,4 +1,5 @@
-"""One real batch of everything an inbox receives: the bad-input corpus (samples/bad_inputs.py, 37 kinds) beside good
+"""One real batch of everything an inbox receives: the bad-input corpus (samples/bad_inputs.py, 51 kinds: 255-byte
+names, control characters, reserved names, a HEIC photo, a transparent PNG...) beside good
 scans, a file still being written, and files named after a 個人番号; intake (a real Prefect run), the robots entering
 the READY forms into legacy_sim in real chromium, and the report.
 
@@ -25,14 +26,14 @@ import pytest
 
 from flows.inbox_safety import display_name
 from ocr.checkdigits import is_valid_my_number
-from samples.bad_inputs import BadInput, write_corpus
+from samples.bad_inputs import DOTTED_NUMBER, BadInput, write_corpus
 from samples.generate import generate_page, write_page
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "scans"
 # Twelve digits, grouped or not, half- or full-width (NFKC makes them ASCII), not inside a longer digit run.
-TWELVE = re.compile(r"(?<!\d)(\d{4})[ \-‐－]?(\d{4})[ \-‐－]?(\d{4})(?!\d)")
+TWELVE = re.compile(r"(?<!\d)(\d{4})[ \-‐－._]{0,2}(\d{4})[ \-‐－._]{0,2}(\d{4})(?!\d)")
 TEXT_SUFFIXES = {".json", ".csv", ".md", ".html", ".txt", ".log", ".xml", ".yaml"}
 
 
@@ -185,7 +186,7 @@ def batch(tmp_path_factory, prefect_server) -> Batch:
     # Clerks name files after people: a 個人番号 in a file name must not travel into anything we write.
     shutil.copy(SAMPLES / "scan_0003.jpg", inbox / f"{truth['fields']['my_number']} 高橋.jpg")
     numbers = {n for n in (*(page.truth["fields"]["my_number"] for page in ready_pages), truth["fields"]["my_number"],
-                           "123456789018") if n}
+                           "123456789018", DOTTED_NUMBER) if n}
     assert all(is_valid_my_number(n) for n in numbers)
     growing = inbox / "still_scanning.pdf"
     stop_writing = threading.Event()
@@ -294,6 +295,20 @@ def test_every_kind_ends_read_quarantined_refused_waiting_or_recognised_twice(ba
     dropped = {display_name(item.name) for item in batch.items if item.expect not in ("waiting",)}
     dropped |= {"scan_ready_0.png", "scan_ready_1.png", next(name for name in recorded if name.endswith(" 高橋.jpg"))}
     assert recorded | set(refused) | set(duplicates) == dropped
+    from sqlalchemy import create_engine, text
+
+    with create_engine(batch.ledger_url).connect() as connection:
+        states = dict(connection.execute(text("SELECT state, count(*) FROM intake_files GROUP BY state")).all())
+    assert "READING" not in states and "QUEUED" not in states, states
+
+
+def test_every_result_name_is_short_and_plain(batch: Batch) -> None:
+    names = [path.name for path in (batch.home / "results").iterdir()]
+    assert len(names) > 300
+    for name in names:
+        assert len(name.encode()) <= 200 and not set(name) & set('\n\t\u202e<>:"|?*\\'), repr(name)
+        assert name.split(".")[0].split("_")[0].upper() not in {"CON", "NUL", "COM1"}, name
+    assert not [n for n in names if "5432" in n or "５４３２" in n], "a grouped 個人番号 kept in a result name"
 
 
 def test_every_original_is_kept_in_the_archive_as_it_came(batch: Batch) -> None:

@@ -58,7 +58,7 @@ def test_fifty_files_dropped_in_one_go_become_one_batch(tmp_path):
 
     def clerk_copies_fifty() -> None:
         for n in range(50):
-            (inbox / f"scan_{n:02d}.pdf").write_bytes(b"%PDF-1.4 page " + str(n).encode())
+            (inbox / f"scan_{n:02d}.pdf").write_bytes(b"%PDF-1.4 page " + str(n).encode() + b"\n%%EOF\n")
             time.sleep(0.02)
 
     copier = threading.Thread(target=clerk_copies_fifty)

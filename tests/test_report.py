@@ -170,6 +170,14 @@ def test_report_counts_measures_and_saves_hours(engine: Engine, batch_id: int) -
     assert by_kind["法人市民税申告書"]["入力待ち READY"] == 1 and by_kind["分類不能"]["隔離 QUARANTINED"] == 1
     assert by_kind["異動届"]["版 / version"] == "令和7年度", "the report says which template version was read"
 
+    # Whole forms: 3 of the 5 read went through with no field flagged; the others were held by a name, an address
+    # and an amount.
+    through = {row["項目 / item"]: row["値 / value"] for row in report.forms_through_rows()}
+    assert through["帳票の一括通過率 / forms straight through (no field flagged)"] == 60.0
+    assert through["止めた項目の種類 / held back by field kind: text:person_name"] == 1
+    assert through["止めた項目の種類 / held back by field kind: text:address"] == 1
+    assert through["止めた項目の種類 / held back by field kind: amount"] == 1
+
     # Review seconds: the form's 40 s, the field inside it not again, the second person's 7.5 s.
     assert facts.review.seconds == pytest.approx(47.5)
     assert facts.review.fields_reviewed == 1 and facts.review.reviewers == 2 and facts.review.forms_reviewed == 1

@@ -63,6 +63,14 @@
     }
   }
 
+  function maskPersonal(row) {
+    const mask = (s) => (s.length <= 4 ? "*".repeat(s.length) : "*".repeat(s.length - 4) + s.slice(-4));
+    const input = row.querySelector("input.value");
+    if (input) input.value = mask(input.value);
+    const reading = row.querySelector(".reading-value");
+    if (reading && /\d{5,}/.test(reading.textContent)) reading.textContent = mask(reading.textContent);
+  }
+
   // ---- seconds on screen ----------------------------------------------------------------------------------------
   const fieldTimes = new Map();
   function startTimer(row) {
@@ -105,6 +113,7 @@
       row.classList.add("done");
       const input = row.querySelector("input.value");
       if (input) input.disabled = true;
+      if (row.dataset.personal === "1") maskPersonal(row);  // saved: no 個人番号 left in clear on the screen
       show(row, text, "ok");
       const outline = document.getElementById("outline-" + row.dataset.name);
       if (outline) outline.classList.add("done");

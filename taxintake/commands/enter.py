@@ -47,4 +47,7 @@ def run(args: argparse.Namespace) -> int:
           f"{outcome.deferred} ({outcome.seconds:.0f} s)")
     for form_pk, reason in sorted(outcome.failures.items()):
         print(f"  帳票 {form_pk}: {mask_personal_numbers(reason)}")
+    from taxintake.commands.held import print_held
+
+    print_held(settings.ledger_url, "forms")
     return 1 if outcome.failed else 0

@@ -17,6 +17,7 @@ def run(args: argparse.Namespace) -> int:
     quiet_prefect()
     from flows.intake import intake
     from taxintake.commands.progress_bars import read_progress
+    from taxintake.commands.held import print_held
     from taxintake.commands.summary import print_summary
     from taxintake.config import load_settings
 
@@ -30,4 +31,5 @@ def run(args: argparse.Namespace) -> int:
           f"batch {outcome.batch_id}: {outcome.files_seen} files ({outcome.files_already_known} known), "
           f"{outcome.pages_recorded} pages at {outcome.pages_per_second:.2f} pages/s")
     print_summary(settings.ledger_url, outcome.batch_id)
+    print_held(settings.ledger_url, "files")
     return 0

@@ -7,11 +7,21 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", type=Path, help="scan files (PDF/TIFF/JPEG/PNG) or folders")
+    parser.add_argument("inputs", nargs="+", type=Path, help="scan files (PDF/TIFF/JPEG/PNG/HEIC) or folders")
     parser.add_argument("--out", type=Path, required=True, help="folder for the JSON files")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--engine", default="rapidocr", help="recogniser (default rapidocr, PP-OCR)")
     parser.add_argument("--pdf-renderer", choices=["pdf2image", "pypdfium2"], default=None)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     for path, results in read_files(paths, workers=args.workers, engine=args.engine, pdf_renderer=args.pdf_renderer):
         for result in results:
             pages += 1
-            (args.out / result.output_name()).write_text(result.model_dump_json(indent=1), encoding="utf-8")
+            (args.out / result.output_name(_sha256(path))).write_text(result.model_dump_json(indent=1), encoding="utf-8")
             if result.error:
                 errors += 1
                 print(f"  {result.source} p{result.page}: {result.error}")

@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--archive", type=Path, default=None, help="archive of original scans (default: HOME/archive)")
     parser.add_argument("--images", type=Path, action="append", default=None,
                         help="a folder of screenshots, crops or page images (repeatable; default: HOME/evidence, "
-                             "HOME/crops, HOME/pages)")
+                             "HOME/crops, HOME/pages, HOME/review_cache)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = make_engine(args.ledger_url or settings.ledger_url)
     init_db(engine)
-    images = args.images or [settings.evidence, settings.home / "crops", settings.home / "pages"]
+    # review_cache holds the review page's renderings, 個人番号 crops among them: they go with the other pictures.
+    images = args.images or [settings.evidence, settings.home / "crops", settings.home / "pages",
+                             settings.home / "review_cache"]
     outcome = apply_retention(engine, args.archive or settings.archive, [p for p in images if p.is_dir()], days,
                               dry_run=args.dry_run)
     verb = "削除予定 / would delete" if args.dry_run else "削除しました / deleted"

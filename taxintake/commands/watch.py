@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     quiet_prefect()
     from flows import inbox as inbox_rules
-    from flows.intake import intake
+    from flows.intake import intake, queued_work, read_queued
     from taxintake.commands.progress_bars import read_progress
     from taxintake.config import load_settings
 
@@ -29,8 +29,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"受付箱を監視中 / watching {inbox} (Ctrl-C で終了 / to stop)")
     try:
         while True:
+            if queued_work(settings.ledger_url):
+                # Left by a reader that was killed (or by another machine's drop): read before waiting for more.
+                with read_progress():
+                    outcome = read_queued(ledger_url=settings.ledger_url, archive_root=str(settings.archive))
+                print(f"読取待ちを {outcome.files_read} ファイル読取 / read {outcome.files_read} queued files")
             files = inbox_rules.settled_files(inbox, settle_seconds=args.settle, poll_seconds=args.poll,
-                                              wait_for_first_seconds=3600)
+                                              wait_for_first_seconds=30)
             if not files:
                 continue
             with read_progress():
