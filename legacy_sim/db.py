@@ -89,6 +89,16 @@ def init_db(db_path: Path) -> None:
     with connect(db_path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA + "".join(form_table_sql(form) for form in FORMS.values()))
+        _add_new_columns(conn)
+
+
+def _add_new_columns(conn: sqlite3.Connection) -> None:
+    """A file made before a form gained fields gets their columns (empty for the records already there)."""
+    for form in FORMS.values():
+        have = {row["name"] for row in conn.execute(f"PRAGMA table_info({form.table})")}
+        for spec in form.fields:
+            if spec.column not in have:
+                conn.execute(f"ALTER TABLE {form.table} ADD COLUMN {spec.column} {_column_type(spec)}")
 
 
 @contextmanager

@@ -78,6 +78,8 @@ class FormDef:
 
 ERA_NAMES = {"1": "明治", "2": "大正", "3": "昭和", "4": "平成", "5": "令和"}
 UMU = {"1": "有", "2": "無"}
+# 千葉市's 区 by their 区コード (全国地方公共団体コード 12101–12106).
+KU_CODES = {"101": "中央区", "102": "花見川区", "103": "稲毛区", "104": "若葉区", "105": "緑区", "106": "美浜区"}
 
 
 def _f(column: str, label: str, kind: Kind = "text", maxlen: int | None = None, **extra: object) -> FieldDef:
@@ -85,10 +87,19 @@ def _f(column: str, label: str, kind: Kind = "text", maxlen: int | None = None, 
 
 
 def _ido_checks(record: dict[str, object]) -> list[str]:
+    errors = []
     nenzei, choshuzumi, michoshu = (record.get(c) for c in ("nenzei", "choshuzumi", "michoshu"))
     if None not in (nenzei, choshuzumi, michoshu) and michoshu != nenzei - choshuzumi:  # type: ignore[operator]
-        return ["（ウ）未徴収税額が（ア）－（イ）と一致しません。"]
-    return []
+        errors.append("（ウ）未徴収税額が（ア）－（イ）と一致しません。")
+    months = [record.get(c) for c in ("choshuzumi_kara", "choshuzumi_made", "ikkatsu_nonyu_tsuki", "shin_kaishi_tsuki")]
+    if any(m is not None and not 1 <= int(str(m)) <= 12 for m in months):
+        errors.append("月は1から12で入力してください。")
+    hoho = record.get("choshu_hoho")
+    if hoho == "2" and not record.get("ikkatsu_riyu"):
+        errors.append("一括徴収の場合は一括徴収の理由を選択してください。")
+    if hoho == "1" and not record.get("shin_shitei_no"):
+        errors.append("特別徴収継続の場合は新勤務先の指定番号を入力してください。")
+    return errors
 
 
 IDO = FormDef(
@@ -100,19 +111,42 @@ IDO = FormDef(
            section="給与支払者"),
         _f("jigyosho_mei", "名称", "text", 40, required=True, section="給与支払者"),
         _f("jigyosho_shozai", "所在地", "text", 60, section="給与支払者"),
+        _f("daihyosha_shokushimei", "代表者の職氏名", "text", 30, section="給与支払者"),
+        _f("renrakusha_shimei", "連絡者氏名", "text", 30, section="給与支払者"),
+        _f("renrakusha_denwa", "連絡先電話", "text", 15, section="給与支払者"),
+        _f("nendo_kubun", "区分", "code", section="届出", options={"1": "現年度", "2": "新年度"}),
+        _f("teishutsu_ymd", "提出日", "date", date_name="Teishutsu", section="届出"),
         _f("kana_shimei", "カナ氏名", "kana", 30, required=True, section="給与所得者"),
         _f("shimei", "氏名", "text", 30, required=True, section="給与所得者"),
         _f("sei_ymd", "生年月日", "date", required=True, date_name="Sei", section="給与所得者"),
         _f("kojin_no", "個人番号", "digits", 12, lengths=(12,), check="my_number", section="給与所得者"),
         _f("jusho", "1月1日現在の住所", "text", 60, required=True, section="給与所得者"),
+        _f("jukyusha_no", "受給者番号", "digits", 10, section="給与所得者"),
+        _f("ido_go_jusho", "異動後の住所", "text", 60, section="給与所得者"),
         _f("nenzei", "（ア）特別徴収税額", "amount", 10, required=True, section="異動の内容"),
         _f("choshuzumi", "（イ）徴収済額", "amount", 10, required=True, section="異動の内容"),
         _f("michoshu", "（ウ）未徴収税額", "amount", 10, required=True, section="異動の内容"),
+        _f("tsukiwari", "月割額（7月分以降）", "amount", 9, section="異動の内容"),
+        _f("choshuzumi_kara", "徴収済月（から）", "digits", 2, lengths=(1, 2), section="異動の内容"),
+        _f("choshuzumi_made", "徴収済月（まで）", "digits", 2, lengths=(1, 2), section="異動の内容"),
         _f("ido_ymd", "異動年月日", "date", required=True, date_name="Ido", section="異動の内容"),
         _f("ido_jiyu", "異動事由", "radio", required=True, section="異動の内容",
            options={"1": "退職", "2": "転勤", "3": "休職", "4": "死亡", "9": "その他"}),
         _f("choshu_hoho", "徴収方法", "code", required=True, section="異動の内容",
            options={"1": "特別徴収継続", "2": "一括徴収", "3": "普通徴収"}),
+        _f("ikkatsu_riyu", "一括徴収の理由", "code", section="一括徴収",
+           options={"1": "1月1日から4月30日の異動", "2": "本人の申出"}),
+        _f("ikkatsu_yotei", "一括徴収予定額", "amount", 10, section="一括徴収"),
+        _f("ikkatsu_nonyu_tsuki", "一括徴収の納入月", "digits", 2, lengths=(1, 2), section="一括徴収"),
+        _f("futsu_riyu", "一括徴収しない理由", "code", section="一括徴収",
+           options={"1": "申出なし", "2": "支払不足", "9": "その他"}),
+        _f("shin_meisho", "新勤務先の名称", "text", 40, section="新勤務先"),
+        _f("shin_shitei_no", "新勤務先の指定番号", "digits", 8, lengths=(8,), section="新勤務先"),
+        _f("shin_shozai", "新勤務先の所在地", "text", 60, section="新勤務先"),
+        _f("shin_tantosha", "新勤務先の担当者", "text", 30, section="新勤務先"),
+        _f("shin_denwa", "新勤務先の電話", "text", 15, section="新勤務先"),
+        _f("shin_kaishi_tsuki", "特別徴収開始月", "digits", 2, lengths=(1, 2), section="新勤務先"),
+        _f("shin_tsukiwari", "新勤務先の月割額", "amount", 9, section="新勤務先"),
     ),
     duplicate_key=("shitei_no", "atena_no", "ido_ymd"), duplicate_words="指定番号・宛名番号・異動年月日",
     list_columns=("shitei_no", "kana_shimei", "sei_ymd", "ido_ymd", "ido_jiyu"),
@@ -145,11 +179,13 @@ _KYUYO_FIELDS: list[FieldDef] = [
 for _column, _label in (("fuyo_tokutei_nin", "扶養 特定 人"), ("fuyo_tokutei_ju", "扶養 特定 従人"),
                         ("fuyo_rojin_uchi", "扶養 老人 内"), ("fuyo_rojin_nin", "扶養 老人 人"),
                         ("fuyo_rojin_ju", "扶養 老人 従人"), ("fuyo_sonota_nin", "扶養 その他 人"),
-                        ("fuyo_sonota_ju", "扶養 その他 従人"), ("fuyo_16_miman", "16歳未満扶養親族の数"),
+                        ("fuyo_sonota_ju", "扶養 その他 従人"), ("fuyo_tokushin_nin", "扶養 特親 人"),
+                        ("fuyo_tokushin_ju", "扶養 特親 従人"), ("fuyo_16_miman", "16歳未満扶養親族の数"),
                         ("shogaisha_tokubetsu_uchi", "障害者 特別 内"), ("shogaisha_tokubetsu_nin", "障害者 特別 人"),
                         ("shogaisha_sonota_nin", "障害者 その他 人"), ("hikyojusha_shinzoku", "非居住者である親族の数")):
     _KYUYO_FIELDS.append(_f(_column, _label, "digits", 2, section="配偶者・扶養"))
 _KYUYO_FIELDS += [
+    _f("tokutei_shinzoku_kojo_gaku", "特定親族特別控除の額", "amount", 11, section="控除"),
     _f("shakai_hoken_gaku", "社会保険料等の金額", "amount", 11, section="控除"),
     _f("shokibo_kyosai_gaku", "内 小規模企業共済等掛金", "amount", 11, section="控除"),
     _f("seimei_hoken_kojo", "生命保険料の控除額", "amount", 7, section="控除"),
@@ -157,6 +193,8 @@ _KYUYO_FIELDS += [
     _f("jutaku_kojo_gaku", "住宅借入金等特別控除の額", "amount", 9, section="控除"),
     _f("tekiyo_1", "摘要 1行目", "text", 40, section="摘要"),
     _f("tekiyo_2", "摘要 2行目", "text", 40, section="摘要"),
+    _f("tekiyo_3", "摘要 3行目", "text", 40, section="摘要"),
+    _f("bikou", "備考", "text", 40, section="摘要"),
     _f("fuyo_5_igo_kojin_no", "5人目以降の控除対象扶養親族の個人番号", "digits", 12, lengths=(12,),
        check="my_number", section="摘要"),
     _f("miman_5_igo_kojin_no", "5人目以降の16歳未満扶養親族の個人番号", "digits", 12, lengths=(12,),
@@ -247,10 +285,15 @@ _HOJIN_AMOUNTS = (
 
 
 def _hojin_checks(record: dict[str, object]) -> list[str]:
+    errors = []
     parts = [record.get(c) for c in ("nofu_hojinzeiwari", "nofu_kintowari", "nofu_shichosonminzei")]
     if parts[2] is not None and (parts[0] or 0) + (parts[1] or 0) != parts[2]:  # type: ignore[operator]
-        return ["納付すべき市町村民税額が法人税割額と均等割額の合計と一致しません。"]
-    return []
+        errors.append("納付すべき市町村民税額が法人税割額と均等割額の合計と一致しません。")
+    wards = [record.get(f"ku_{n}_kintowari") for n in (1, 2, 3)]
+    if record.get("kintowari_gaku") is not None and wards[0] is not None \
+            and sum(w or 0 for w in wards) != record["kintowari_gaku"]:  # type: ignore[misc]
+        errors.append("均等割額が区ごとの均等割額の合計と一致しません。")
+    return errors
 
 
 HOJIN = FormDef(
@@ -283,6 +326,7 @@ HOJIN = FormDef(
         _f("nofu_hojinzeiwari", "この申告により納付すべき法人税割額", "signed_amount", 13, section="法人税割"),
         _f("tsukisu", "事務所等を有していた月数", "digits", 2, required=True, section="均等割"),
         _f("kintowari_gaku", "均等割額", "amount", 9, section="均等割"),
+        _f("kintowari_nengaku", "均等割の年額", "amount", 9, section="均等割"),
         _f("kino_kintowari", "既に納付の確定した当期分の均等割額", "amount", 9, section="均等割"),
         _f("nofu_kintowari", "この申告により納付すべき均等割額", "signed_amount", 9, section="均等割"),
         _f("nofu_shichosonminzei", "この申告により納付すべき市町村民税額", "signed_amount", 13, section="合計"),
@@ -290,6 +334,11 @@ HOJIN = FormDef(
         _f("sashihiki_nofu", "差引", "signed_amount", 13, section="合計"),
         _f("jugyoin_gokei", "従業者数の合計数", "digits", 7, required=True, section="従業者"),
         _f("shinai_jugyoin", "市内の従業者数", "digits", 7, required=True, section="従業者"),
+        *(spec for n in (1, 2, 3) for spec in (
+            _f(f"ku_{n}_mei", f"区の名称（{n}）", "code", options=KU_CODES, required=n == 1, section="区ごとの均等割"),
+            _f(f"ku_{n}_jugyoin", f"区内の従業者数（{n}）", "digits", 5, required=n == 1, section="区ごとの均等割"),
+            _f(f"ku_{n}_tsukisu", f"区内の月数（{n}）", "digits", 2, required=n == 1, section="区ごとの均等割"),
+            _f(f"ku_{n}_kintowari", f"区の均等割額（{n}）", "amount", 9, required=n == 1, section="区ごとの均等割"))),
         _f("hojinzei_kakutei_gaku", "法人税の当期確定税額", "amount", 13, section="その他"),
         _f("kessan_kakutei_ymd", "決算確定の日", "date", date_name="Kessan", section="その他"),
         _f("kaisan_ymd", "解散の日", "date", date_name="Kaisan", section="その他"),

@@ -341,6 +341,35 @@ def _ring_coverage(ink: np.ndarray, half_w: float, half_h: float) -> float:
     return float((np.bincount(sector, minlength=RING_SECTORS) >= 2).mean())
 
 
+# A part between printed dividers (千 and 円 of an amount, 年 月 日 of a date) holds a character when this share of
+# it is ink the blank form does not have, over this share of its height (a fax streak is a row or two).
+PART_INK_SHARE = 0.01
+PART_INK_HEIGHT_SHARE = 0.25
+
+
+def part_crops(page: np.ndarray, blank: np.ndarray, template: Template, spec: FieldSpec) -> list[np.ndarray | None]:
+    """Each part of a box cut by printed dividers, the printed form whited out (the dividers and the small 千 / 円 /
+    年 labels would read as 1 or as characters), cut to the written ink; None for a part nothing is written in."""
+    import cv2
+
+    parts: list[np.ndarray | None] = []
+    for box in spec.part_boxes():
+        page_crop = crop_box(page, template, box, inset_mm=0.35)
+        blank_crop = crop_box(blank, template, box, inset_mm=0.35)
+        if page_crop.shape != blank_crop.shape or not page_crop.size:
+            parts.append(None)
+            continue
+        ink = added_ink(page_crop, blank_crop)
+        if not (ink.mean() > PART_INK_SHARE and ink.any(axis=1).mean() > PART_INK_HEIGHT_SHARE):
+            parts.append(None)
+            continue
+        printed = cv2.dilate((blank_crop < 170).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        cleaned = page_crop.copy()
+        cleaned[printed & ~ink] = 255
+        parts.append(tight_to_ink(cleaned, blank_crop))
+    return parts
+
+
 # Stroke groups of a number's ink: connected pieces of added ink, specks and commas (shorter than this share of the
 # tallest piece) left out, pieces that overlap left to right taken as one character (a 5's flag, a 4's two strokes).
 GROUP_MIN_HEIGHT_SHARE = 0.45

@@ -392,7 +392,7 @@ def _normalize_text(text: str) -> Normalized:
     repaired = re.sub(f"(?<=[{_KATAKANA}])([一ー]?)卜", r"\1ト", repaired)
     repaired = re.sub(f"(?<=[{_KATAKANA}])[一\\-−‐―](?=[{_KATAKANA}])", "ー", repaired)
     repaired = re.sub(f"(?<=[{_KANJI}])ー", "一", repaired)
-    repaired = re.sub(r"(?<=\d)J目", "丁目", repaired)
+    repaired = re.sub(r"(?<=\d)[J工]目", "丁目", repaired)  # printed 11丁目 was read 11工目 at an accepting score
     if repaired != text:
         problems.append("known_misread")
         text = repaired

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ocr import calibration, crops, geometry
+from ocr import calibration, crops, geometry, titles
 from ocr.addresses import check_address
 from ocr.banks import check_bank_account
 from ocr.classify import UnknownForm, choose_version, place_page
@@ -84,8 +84,14 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
         if chosen is not placement.template:
             placement = place_page(page, [chosen])  # registered again, on the version the page prints
     except UnknownForm as exc:
+        reason = titles.set_aside_reason(titles.read_title(page.pixels, recognizer)) \
+            or _two_copies_reason(page, templates) or str(exc)
         return ReadResult(source=page.source, page=page.page_number, form_id=None,
-                          seconds=time.perf_counter() - started, error=str(exc))
+                          seconds=time.perf_counter() - started, error=reason)
+    two_copies = _two_copies_reason(page, [placement.template])
+    if two_copies:
+        return ReadResult(source=page.source, page=page.page_number, form_id=None,
+                          seconds=time.perf_counter() - started, error=two_copies)
     fields = read_fields(placement.registered, placement.template, recognizer)
     return ReadResult(
         source=page.source, page=page.page_number, form_id=placement.template.form_id,
@@ -93,6 +99,35 @@ def read_page(page: LoadedPage, recognizer: Recognizer, *, form_ids: list[str] |
         rotation_degrees=placement.rotation_degrees,
         registration_residual_px=round(placement.registration.residual_px, 2),
         seconds=round(time.perf_counter() - started, 3), fields=fields)
+
+
+# A sheet this much wider than an official face holds two copies of it side by side (A4 landscape, 2 × 148.5 mm).
+TWO_COPIES_WIDTH_SHARE = 1.7
+
+
+def _two_copies_reason(page: LoadedPage, templates: list[Template]) -> str | None:
+    """An A4 sheet with two copies of an official face side by side is not read as one form (that would read one
+    copy and drop the other without a word): it is set aside until the copies are cut apart. Such a sheet is as
+    wide as two faces, and its left half registers to the face on its own."""
+    height, width = page.pixels.shape[:2]
+    for template in templates:
+        face = template.official_face
+        if face is None or width <= height:
+            continue
+        if page.dpi:
+            wide = width * 25.4 / page.dpi >= TWO_COPIES_WIDTH_SHARE * face.width_mm
+        else:
+            wide = abs(width / height - 2 * face.width_mm / template.page.height_mm) < 0.08
+        if not wide:
+            continue
+        left = LoadedPage(page.source, page.page_number, page.pixels[:, : width // 2], page.dpi)
+        try:
+            place_page(left, [template])
+        except UnknownForm:
+            continue
+        return ("1枚の用紙に様式が2面（2人分）並んでいます。1面ずつに分けてから読み取るため、人が確認します "
+                "/ two copies of the form side by side on one sheet: set aside to be cut into one copy each")
+    return None
 
 
 def read_fields(registered: np.ndarray, template: Template, recognizer: Recognizer) -> dict[str, FieldReading]:
@@ -119,8 +154,7 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
         if spec.kind in SHORT_READING_KINDS:
             groups[spec.name] = crops.stroke_groups(registered, blank, template, spec)
         to_recognise.append((spec, _reading_crop(registered, template, spec, blank)))
-    recognitions = recognizer.recognize([crop for _, crop in to_recognise],
-                                        [CHARSET_BY_KIND.get(spec.kind) for spec, _ in to_recognise])
+    recognitions = _recognise_in_parts(registered, blank, template, to_recognise, recognizer)
     second_readings = _read_long_lines_in_halves(to_recognise, recognizer)
     names = _name_fields(template)
     for (spec, _), recognition in zip(to_recognise, recognitions):
@@ -159,6 +193,57 @@ def read_fields(registered: np.ndarray, template: Template, recognizer: Recogniz
     _accept_words_of_the_vocabulary(template, readings)
     _hold_fields_under_seals(readings, sealed)
     return readings
+
+
+PART_CHARSET = {"amount": DIGITS + ",△▲-", "date_wareki": DIGITS + "元"}
+
+
+def _recognise_in_parts(registered: np.ndarray, blank: np.ndarray, template: Template,
+                        to_recognise: list[tuple[FieldSpec, np.ndarray]], recognizer: Recognizer) -> list[Recognition]:
+    """One recognition per field; a field cut by printed dividers (`dividers_mm`) is read part by part, each part
+    on its own crop, and the parts joined as the face means them: 5 | 000 | 000 is 5,000,000, 7 | 4 | 1 is 7年4月1日."""
+    flat_crops: list[np.ndarray] = []
+    flat_charsets: list[str | None] = []
+    layout: list[list[int | None]] = []
+    for spec, crop in to_recognise:
+        if spec.dividers_mm and spec.kind in PART_CHARSET:
+            pieces = crops.part_crops(registered, blank, template, spec)
+            charset = PART_CHARSET[spec.kind]
+        else:
+            pieces, charset = [crop], CHARSET_BY_KIND.get(spec.kind)
+        slots: list[int | None] = []
+        for piece in pieces:
+            if piece is None:
+                slots.append(None)
+                continue
+            slots.append(len(flat_crops))
+            flat_crops.append(piece)
+            flat_charsets.append(charset)
+        layout.append(slots)
+    flat = recognizer.recognize(flat_crops, flat_charsets) if flat_crops else []
+    joined = []
+    for (spec, _), slots in zip(to_recognise, layout):
+        parts = [flat[i] if i is not None else None for i in slots]
+        joined.append(parts[0] if len(parts) == 1 and parts[0] is not None else _joined_parts(spec, parts))
+    return joined
+
+
+def _joined_parts(spec: FieldSpec, parts: list[Recognition | None]) -> Recognition:
+    texts = [part.text.strip() if part else "" for part in parts]
+    near = [(part.near_miss_text or part.text).strip() if part else "" for part in parts]
+    written = [part for part in parts if part is not None]
+
+    def join(values: list[str]) -> str:
+        if spec.kind == "date_wareki":
+            return "".join(f"{value}{unit}" for value, unit in zip(values, "年月日"))
+        first = next((i for i, value in enumerate(values) if value), len(values))
+        # An empty part after a written one stays as an empty group: 「5,,000」 is not an amount.
+        return ",".join(values[first:])
+
+    text = join(texts)
+    return Recognition(text=text, score=min((part.score for part in written), default=0.0),
+                       char_scores=tuple(s for part in written for s in part.char_scores),
+                       near_miss_text=join(near) if any(part.near_miss_text for part in written) else "")
 
 
 def _hold_fields_under_seals(readings: dict[str, FieldReading], sealed: set[str]) -> None:

@@ -2,11 +2,13 @@
 
 A small grammar, parsed once when the template loads, so a broken rule is refused with its name:
 
-    rule   := NAME ("=" | "<=" | ">=") sum
+    rule   := sum ("=" | "<=" | ">=") sum
     sum    := term (("+" | "-") term)*
     term   := NUMBER | NAME | NAME "(" sum ("," sum)* ")"
 
 Names are field names or the template's `parameters` (say `nenbun: 2025`); functions come from `ocr.tax_rules`.
+The left side is usually one field (the rule's `target`); it may be an expression whose first name is the target,
+e.g. `tokucho_order(choshuzumi_made) >= tokucho_order(choshuzumi_kara)` (徴収月 in the June→May order).
 """
 from __future__ import annotations
 
@@ -49,6 +51,11 @@ class ParsedRule:
     target: str
     relation: str  # "=", "<=" or ">="
     expression: Sum
+    left: Sum | None = None  # None: the left side is the target alone
+
+    @property
+    def target_alone(self) -> bool:
+        return self.left is None
 
     def names(self) -> list[str]:
         """Every name the rule reads, target first, in order, without repeats."""
@@ -57,6 +64,9 @@ class ParsedRule:
     def occurrences(self) -> dict[str, int]:
         """How many times the rule reads each name, target first, in order."""
         found = [self.target]
+        if self.left is not None:
+            found = []
+            _collect_names(self.left, found)
         _collect_names(self.expression, found)
         counts: dict[str, int] = {}
         for name in found:
@@ -119,16 +129,20 @@ def parse_rule(text: str) -> ParsedRule:
             terms.append((sign, parse_term()))
         return Sum(tuple(terms))
 
-    target = take()
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", target):
+    left = parse_sum()
+    left_names: list[str] = []
+    _collect_names(left, left_names)
+    if not left_names:
         raise RuleSyntaxError(f"{text!r}: a rule starts with the field it checks")
-    relation = take()
+    target = left_names[0]
+    alone = len(left.terms) == 1 and left.terms[0] == (1, Name(target))
+    relation = take() if peek() is not None else ""
     if relation not in ("=", "<=", ">="):
         raise RuleSyntaxError(f"{text!r}: expected =, <= or >= after {target}")
     expression = parse_sum()
     if peek() is not None:
         raise RuleSyntaxError(f"{text!r}: unexpected {peek()!r} at the end")
-    return ParsedRule(target, relation, expression)
+    return ParsedRule(target, relation, expression, None if alone else left)
 
 
 def _tokenize(text: str) -> list[str]:
@@ -168,7 +182,7 @@ def holds(rule: ParsedRule, values: Mapping[str, int | None], parameters: Mappin
     def lookup(name: str) -> int | None:
         return values[name] if name in values else parameters.get(name)
 
-    left = lookup(rule.target)
+    left = lookup(rule.target) if rule.left is None else evaluate(rule.left, lookup)
     right = evaluate(rule.expression, lookup)
     if left is None or right is None:
         return None

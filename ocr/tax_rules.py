@@ -59,6 +59,11 @@ def kintowari(capital: int, employees_in_city: int, months: int) -> int:
     return floor_to(kintowari_annual(capital, employees_in_city) * months // 12, 100)
 
 
+def monthly_share(annual: int, months: int) -> int:
+    """均等割額 from a written 年額: 年額 × 月数/12, 100円未満切捨 (the 「円×月/12」 line of 第20号様式)."""
+    return floor_to(annual * months // 12, 100)
+
+
 def floor_to(amount: int, unit: int) -> int:
     """Round toward zero to a multiple of `unit` (課税標準 1,000円未満切捨, 税額 100円未満切捨)."""
     return amount - amount % unit if amount >= 0 else -((-amount) - (-amount) % unit)
@@ -108,11 +113,51 @@ def nencho_zeigaku(income_after_deduction: int, deductions: int, housing_loan_cr
     return floor_to(max(0, income_tax(taxable) - housing_loan_credit) * 1021 // 1000, 100)
 
 
+# 特別徴収 runs June to May (地方税法321条の5): 年税額 is split into 12 月割額, 100円未満 cut, and the cut
+# remainder is taken in June (the first month).
+TOKUCHO_FIRST_MONTH = 6
+
+
+def tokucho_order(month: int) -> int:
+    """Position of a month in the 特別徴収 year: 6月 → 0, 7月 → 1, …, 翌5月 → 11 (a month outside 1–12 → 99)."""
+    if not 1 <= month <= 12:
+        return 99
+    return (month - TOKUCHO_FIRST_MONTH) % 12
+
+
+def tokucho_monthly(annual: int) -> int:
+    """7月分以降の月割額: 年税額 ÷ 12, 100円未満切捨 (年税額が1,200円未満なら June takes it all: 0)."""
+    return floor_to(annual // 12, 100)
+
+
+def tokucho_collected(annual: int, first_month: int, last_month: int) -> int:
+    """What the 月割額 of `annual` add up to from `first_month`分 to `last_month`分 (in the June→May order):
+    June's share carries the 100円未満 remainder, 年税額 − 11 × 月割額."""
+    first, last = tokucho_order(first_month), tokucho_order(last_month)
+    if first > last or last > 11:
+        return -1  # months out of order: no sum to compare with
+    monthly = tokucho_monthly(annual)
+    total = monthly * (last - first + 1)
+    if first == 0:
+        total += annual - 12 * monthly
+    return total
+
+
+def month_of(day: int) -> int:
+    """The month of a date the rules see as YYYYMMDD (20250930 → 9)."""
+    return day // 100 % 100
+
+
 FUNCTIONS: dict[str, Callable[..., int]] = {
+    "tokucho_order": tokucho_order,
+    "tokucho_monthly": tokucho_monthly,
+    "tokucho_collected": tokucho_collected,
+    "month_of": month_of,
     "nencho_zeigaku": nencho_zeigaku,
     "kyuyo_shotoku": kyuyo_shotoku,
     "income_adjustment_cap": income_adjustment_cap,
     "kintowari": kintowari,
+    "monthly_share": monthly_share,
     "floor_to": floor_to,
     "tax_at_rate": tax_at_rate,
     "apportion": apportion,

@@ -55,6 +55,9 @@ class FieldSpec(BaseModel):
         default=None, description="what a text field holds: sets which characters are plausible in it")
     vocabulary: list[str] | None = Field(
         default=None, description="for content 'terms': the words the field is written with on real forms")
+    dividers_mm: list[float] | None = Field(
+        default=None, description="x (mm) of rulings printed through the box: the 千 and 円 of an amount, the 年 月 日 "
+                                  "of a date; each part is written and read on its own")
     guessed: list[str] = Field(
         default_factory=list, description="what `template new` guessed and nobody has confirmed yet: name, label, kind")
 
@@ -101,6 +104,12 @@ class FieldSpec(BaseModel):
         slot_w = w / len(self.options)
         return [(x + i * slot_w, y, slot_w, h) for i in range(len(self.options))]
 
+    def part_boxes(self) -> list[Box]:
+        """The parts of a box cut by its printed dividers, left to right (the whole box when it has none)."""
+        x, y, w, h = self.box
+        edges = [x, *(self.dividers_mm or []), x + w]
+        return [(left, y, right - left, h) for left, right in zip(edges, edges[1:])]
+
     def printed_option_labels(self) -> list[str]:
         return list(self.option_labels or self.options or [])
 
@@ -146,25 +155,59 @@ class LineDecoration(BaseModel):
 
 class CrossFieldRule(BaseModel):
     """A relation between fields, in the grammar of `ocr.rules`: `michoshu = nenzei - choshuzumi`,
-    `uchi <= total`, `after_deduction = kyuyo_shotoku(payment, nenbun)`."""
+    `uchi <= total`, `after_deduction = kyuyo_shotoku(payment, nenbun)`.
+
+    `when` limits a rule to forms whose choice fields hold one of the listed options (`choshu_hoho: [一括徴収]`);
+    `requires` names fields that must then be filled, `forbids` fields that must then be blank. A rule has an
+    `expression`, or `requires`/`forbids`, or both."""
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
-    expression: str
+    expression: str | None = None
     message: str
     blank_as_zero: list[str] = Field(
         default_factory=list, description="fields a blank of which counts as 0 (a table line with nothing to add)")
+    when: dict[str, list[str]] = Field(
+        default_factory=dict, description="choice field -> the options under which the rule applies")
+    requires: list[str] = Field(default_factory=list, description="fields that must be filled when the rule applies")
+    forbids: list[str] = Field(default_factory=list, description="fields that must be blank when the rule applies")
 
     @field_validator("expression")
     @classmethod
-    def _parses(cls, expression: str) -> str:
+    def _parses(cls, expression: str | None) -> str | None:
+        if expression is None:
+            return None
         try:
             parse_rule(expression)
         except RuleSyntaxError as exc:
             raise ValueError(str(exc)) from exc
         return expression
 
-    def parsed(self) -> ParsedRule:
-        return parse_rule(self.expression)
+    @model_validator(mode="after")
+    def _says_something(self) -> "CrossFieldRule":
+        if self.expression is None and not (self.requires or self.forbids):
+            raise ValueError(f"cross-field rule {self.name}: needs an expression, requires or forbids")
+        return self
+
+    def parsed(self) -> ParsedRule | None:
+        return parse_rule(self.expression) if self.expression is not None else None
+
+    def names(self) -> list[str]:
+        """Every field the rule reads: its condition's, its expression's, those it requires or forbids."""
+        parsed = self.parsed()
+        found = list(self.when) + (parsed.names() if parsed else []) + self.requires + self.forbids
+        return list(dict.fromkeys(found))
+
+
+class OfficialFace(BaseModel):
+    """Where a template's blank comes from when it is an official form rasterised, not drawn from the template."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pdf: str
+    source: str
+    sha256: str
+    page: int
+    copy_on_page: str
+    width_mm: float
+    title_box: Box | None = None
 
 
 class Template(BaseModel):
@@ -176,6 +219,7 @@ class Template(BaseModel):
     page: PageSpec
     dpi: int = 200
     blank_image: str = "blank.png"
+    official_face: OfficialFace | None = None
     decorations: list[TextDecoration] = Field(default_factory=list)
     lines: list[LineDecoration] = Field(default_factory=list)
     fields: list[FieldSpec]
@@ -211,14 +255,23 @@ class Template(BaseModel):
                     raise ValueError(f"name_kana_pairs: {pair_field!r} must be a {kind} field")
         for rule in self.cross_field_rules:
             parsed = rule.parsed()
-            if parsed.target not in names:
+            if parsed is not None and parsed.target not in names:
                 raise ValueError(f"cross-field rule {rule.name}: {parsed.target!r} is not a field of this template")
-            for name in parsed.names():
+            for name in parsed.names() if parsed else []:
                 if name not in names and name not in self.parameters:
                     raise ValueError(f"cross-field rule {rule.name}: {name!r} is neither a field nor a parameter")
             for name in rule.blank_as_zero:
-                if name not in parsed.names():
+                if parsed is None or name not in parsed.names():
                     raise ValueError(f"cross-field rule {rule.name}: blank_as_zero {name!r} is not in the rule")
+            for name, options in rule.when.items():
+                if name not in names or self.field(name).kind not in ("choice", "era"):
+                    raise ValueError(f"cross-field rule {rule.name}: when {name!r} is not a choice field")
+                unknown = [o for o in options if o not in (self.field(name).options or [])]
+                if unknown:
+                    raise ValueError(f"cross-field rule {rule.name}: {unknown} are not options of {name}")
+            for name in rule.requires + rule.forbids:
+                if name not in names:
+                    raise ValueError(f"cross-field rule {rule.name}: {name!r} is not a field of this template")
         return self
 
     def field(self, name: str) -> FieldSpec:

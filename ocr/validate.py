@@ -159,26 +159,64 @@ def _date_reasons(spec: FieldSpec, value: object, today: date) -> list[str]:
     return []
 
 
+def rule_number(value: object) -> int | None:
+    """What a rule computes with: an amount or digits as int, an ISO date as YYYYMMDD (so `month_of` and date order
+    work), anything else None."""
+    number = as_integer(value)
+    if number is not None:
+        return number
+    if isinstance(value, date):
+        return value.year * 10000 + value.month * 100 + value.day
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return int(value.replace("-", ""))
+    return None
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == "" or value is False
+
+
+def rule_applies(rule, values: dict[str, object]) -> bool:
+    """Whether the rule's `when` holds: each named choice field holds one of its options."""
+    return all(values.get(name) in options for name, options in rule.when.items())
+
+
 def validate_cross_fields(template: Template, values: dict[str, object]) -> dict[str, list[str]]:
     """`cross_field:<rule>` for every field of each rule that fails.
 
     A rule whose fields are missing or not numbers is skipped: the missing field has its own reason already, and a
     field left blank on purpose (給与所得控除後 without 年末調整) makes its rules not apply.
     Except the fields a rule lists in `blank_as_zero`: there a blank is 0 (a table line with nothing to deduct).
+    A rule with `when` applies only under its options; its `requires` fields must then be filled (the reason goes on
+    them and on the condition's fields) and its `forbids` fields blank (the reason goes on those filled).
     """
     reasons: dict[str, list[str]] = {}
-    numbers = {name: as_integer(value) for name, value in values.items()}
-    for rule in template.cross_field_rules:
-        parsed = rule.parsed()
-        zeros = {name: 0 for name in rule.blank_as_zero if values.get(name) in (None, "")}
-        if holds(parsed, {**numbers, **zeros}, template.parameters) is not False:
-            continue
-        reason = f"cross_field:{rule.name}"
-        for name in parsed.names():
+
+    def flag(names, reason: str) -> None:
+        for name in names:
             if name in values:
                 field_reasons = reasons.setdefault(name, [])
                 if reason not in field_reasons:
                     field_reasons.append(reason)
+
+    numbers = {name: rule_number(value) for name, value in values.items()}
+    for rule in template.cross_field_rules:
+        if not rule_applies(rule, values):
+            continue
+        reason = f"cross_field:{rule.name}"
+        missing = [name for name in rule.requires if _blank(values.get(name))]
+        if missing:
+            flag(list(rule.when) + missing, reason)
+        present = [name for name in rule.forbids if not _blank(values.get(name))]
+        if present:
+            flag(list(rule.when) + present, reason)
+        parsed = rule.parsed()
+        if parsed is None:
+            continue
+        zeros = {name: 0 for name in rule.blank_as_zero if values.get(name) in (None, "")}
+        if holds(parsed, {**numbers, **zeros}, template.parameters) is not False:
+            continue
+        flag(list(rule.when) + parsed.names(), reason)
     for name_field, kana_field in template.name_kana_pairs:
         for field_name, reason in name_kana_reasons(values.get(name_field), values.get(kana_field), name_field,
                                                     kana_field):
@@ -231,7 +269,7 @@ def confirmed_by_arithmetic(template: Template, values: dict[str, object]) -> se
     numbers = {name: as_integer(value) for name, value in values.items()}
     for rule in template.cross_field_rules:
         parsed = rule.parsed()
-        if parsed.relation != "=":
+        if parsed is None or parsed.relation != "=" or not parsed.target_alone or not rule_applies(rule, values):
             continue
         zeros = {name: 0 for name in rule.blank_as_zero if values.get(name) in (None, "")}
         if holds(parsed, {**numbers, **zeros}, template.parameters) is not True:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ocr.rules import Call, Name, Number, ParsedRule, Sum, evaluate
 from ocr.templates import Template
-from ocr.validate import as_integer
+from ocr.validate import rule_number
 
 # code → the sentence a reviewer reads. Short enough for one line; the crop shows the rest.
 REASON_SENTENCES: dict[str, str] = {
@@ -67,6 +67,14 @@ FUNCTION_WORDS = {
     "remainder": "余り",
     "floor_to": "切捨て",
     "kintowari_annual": "均等割の年額",
+    "kintowari": "均等割額",
+    "monthly_share": "年額×月数÷12",
+    "tax_at_rate": "税率による税額",
+    "apportion": "従業者数による分割",
+    "tokucho_order": "特別徴収の月順（6月分＝0）",
+    "tokucho_monthly": "年税額÷12の月割額",
+    "tokucho_collected": "月割額の合計",
+    "month_of": "月",
 }
 
 
@@ -91,9 +99,26 @@ def explain(reason: str, field_name: str, template: Template | None, values: Map
         rule_name = reason.split(":", 1)[1] if ":" in reason else ""
         rule = next((r for r in template.cross_field_rules if r.name == rule_name), None)
         if rule is not None:
+            blocks = _explain_blocks(rule, template, values)
+            if blocks or rule.parsed() is None:
+                return blocks or f"{rule.message}。"
             return _explain_rule(rule.message, rule.parsed(), template, values, confidences or {},
                                  other_reasons or {}, rule.blank_as_zero)
     return sentence(reason)
+
+
+def _explain_blocks(rule, template: Template, values: Mapping[str, object]) -> str:
+    """A rule's `requires`/`forbids` that do not hold, in words: which fields are missing, which should be blank."""
+    missing = [_label(template, n) for n in rule.requires if values.get(n) in (None, "", False)]
+    present = [_label(template, n) for n in rule.forbids if values.get(n) not in (None, "", False)]
+    if not (missing or present):
+        return ""
+    parts = [f"{rule.message}。"]
+    if missing:
+        parts.append(f"未記入：{'、'.join(missing)}。")
+    if present:
+        parts.append(f"記入されているが不要：{'、'.join(present)}。")
+    return "".join(parts)
 
 
 def _label(template: Template, name: str) -> str:
@@ -129,7 +154,7 @@ def _formula(node, template: Template, numbers: Mapping[str, int | None]) -> str
 def _explain_rule(message: str, parsed: ParsedRule, template: Template, values: Mapping[str, object],
                   confidences: Mapping[str, float], other_reasons: Mapping[str, list[str]],
                   blank_as_zero: list[str]) -> str:
-    numbers: dict[str, int | None] = {name: as_integer(values.get(name)) for name in parsed.names()}
+    numbers: dict[str, int | None] = {name: rule_number(values.get(name)) for name in parsed.names()}
     for name in blank_as_zero:
         if values.get(name) in (None, ""):
             numbers[name] = 0
@@ -137,8 +162,10 @@ def _explain_rule(message: str, parsed: ParsedRule, template: Template, values: 
     def lookup(name: str) -> int | None:
         return numbers.get(name) if name in numbers else template.parameters.get(name)
 
-    left, right = lookup(parsed.target), evaluate(parsed.expression, lookup)
-    formula = (f"{_formula(Name(parsed.target), template, numbers)} {RELATION_WORDS[parsed.relation]} "
+    left_side = parsed.left if parsed.left is not None else Name(parsed.target)
+    left = lookup(parsed.target) if parsed.left is None else evaluate(parsed.left, lookup)
+    right = evaluate(parsed.expression, lookup)
+    formula = (f"{_formula(left_side, template, numbers)} {RELATION_WORDS[parsed.relation]} "
                f"{_formula(parsed.expression, template, numbers)}")
     sides = f"左辺 {_yen(left)}／右辺 {_yen(right)}"
     suspect = likely_wrong(parsed, values, confidences, other_reasons)

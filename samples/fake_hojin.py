@@ -14,7 +14,7 @@ import random
 from datetime import date, timedelta
 from faker import Faker
 
-from ocr.tax_rules import apportion, floor_to, kintowari, tax_at_rate
+from ocr.tax_rules import apportion, floor_to, kintowari, kintowari_annual, tax_at_rate
 from ocr.templates import load_template
 from ocr.wareki import date_to_wareki
 from samples.addresses import at_a_real_place
@@ -40,6 +40,7 @@ def _bank_and_branch(rng) -> str:
 
 CAPITALS = (1_000_000, 3_000_000, 5_000_000, 9_000_000, 10_000_000, 20_000_000, 30_000_000, 50_000_000,
             80_000_000, 100_000_000, 300_000_000)
+CHIBA_WARDS = ("中央区", "花見川区", "稲毛区", "若葉区", "緑区", "美浜区")
 CAPITAL_WEIGHTS = (12, 18, 10, 6, 22, 8, 8, 6, 3, 5, 2)
 
 
@@ -147,14 +148,26 @@ def hojin_shinkoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0)
         amounts["nofu_hojinzeiwari"] = (sashihiki - amounts.get("kino_hojinzeiwari", 0)
                                         - amounts.get("sozei_joyaku_kojo", 0))
 
-    # ---- 均等割
+    # ---- 均等割: 千葉市 is a 政令指定都市, so 均等割 is computed per 区 (区内の従業者数 and 月数) and added up;
+    # a corporation in one 区 also writes the 年額 of the 「円×月/12」 line.
     months = 6 if kubun == "中間" else (12 if rng.random() < 0.9 else rng.randint(1, 11))
     capital_for_rate = max(shihonkin_to, gassan)
-    amounts["kintowari_gaku"] = kintowari(capital_for_rate, shinai, months)
+    ward_count = rng.choices([1, 2, 3], weights=[80, 15, 5])[0] if shinai >= 3 else 1
+    wards = rng.sample(CHIBA_WARDS, ward_count)
+    cuts = sorted(rng.sample(range(1, shinai), ward_count - 1)) if ward_count > 1 else []
+    ward_people = [b - a for a, b in zip([0] + cuts, cuts + [shinai])]
+    ward_months = [months] + [rng.randint(1, months) if rng.random() < 0.3 else months for _ in wards[1:]]
+    for n, (ward, people, ward_month) in enumerate(zip(wards, ward_people, ward_months), start=1):
+        truth.update({f"ku_{n}_mei": ward, f"ku_{n}_jugyoin": str(people), f"ku_{n}_tsukisu": str(ward_month)})
+        amounts[f"ku_{n}_kintowari"] = kintowari(capital_for_rate, people, ward_month)
+    amounts["kintowari_gaku"] = sum(kintowari(capital_for_rate, p, m) for p, m in zip(ward_people, ward_months))
+    if ward_count == 1:
+        amounts["kintowari_nengaku"] = kintowari_annual(capital_for_rate, shinai)
     if kubun == "修正":
         amounts["kino_kintowari"] = amounts["kintowari_gaku"]
     elif prepaid:
-        amounts["kino_kintowari"] = kintowari(capital_for_rate, shinai, min(months, 6))
+        amounts["kino_kintowari"] = sum(kintowari(capital_for_rate, p, min(m, 6))
+                                        for p, m in zip(ward_people, ward_months))
     amounts["nofu_kintowari"] = amounts["kintowari_gaku"] - amounts.get("kino_kintowari", 0)
     amounts["nofu_shichosonminzei"] = amounts.get("nofu_hojinzeiwari", 0) + amounts["nofu_kintowari"]
     if encho and amounts["nofu_shichosonminzei"] > 0 and rng.random() < 0.7:

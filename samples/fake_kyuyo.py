@@ -165,8 +165,9 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
     dependants: list[dict] = []  # ages 16+ (控除対象扶養親族) and under 16
     if kind != "part":
         for _ in range(rng.choices([0, 1, 2, 3, 4, 5], weights=[40, 22, 20, 10, 5, 3])[0]):
-            category = rng.choices(["miman", "tokutei", "sonota", "rojin"], weights=[45, 20, 20, 15])[0]
-            age = {"miman": (0, 15), "tokutei": (19, 22), "sonota": (16, 18), "rojin": (70, 95)}[category]
+            category = rng.choices(["miman", "tokutei", "sonota", "rojin", "tokushin"], weights=[45, 20, 20, 15, 6])[0]
+            age = {"miman": (0, 15), "tokutei": (19, 22), "sonota": (16, 18), "rojin": (70, 95),
+                   "tokushin": (19, 22)}[category]
             dependants.append({"category": category, "birth": _birth_for_age(rng, *age),
                                "dokyo": category == "rojin" and rng.random() < 0.5,
                                "shogai": rng.choices([None, "ippan", "tokubetsu", "dokyo_tokubetsu"],
@@ -180,23 +181,26 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
         if i <= 4:
             t[f"fuyo_{i}_kana"], t[f"fuyo_{i}_shimei"] = d["kana"], d["name"]
             t[f"fuyo_{i}_my_number"], t[f"fuyo_{i}_kubun"] = d["my_number"], d["hikyojusha"]
-        else:
-            t["fuyo_5_igo_my_number"] = d["my_number"]
+        else:  # the face has four rows: the fifth is noted in 摘要
             tekiyo.append(f"(5)控除対象扶養親族 {d['name']}")
     for i, d in enumerate(under16, start=1):
         d["name"], d["kana"] = _person(rng, faker, family)
         d["my_number"] = make_my_number(rng)
-        if i <= 4:
+        if i <= 4:  # the face has no 個人番号 line for those under 16 (struck through)
             t[f"miman_{i}_kana"], t[f"miman_{i}_shimei"] = d["kana"], d["name"]
-            t[f"miman_{i}_my_number"], t[f"miman_{i}_kubun"] = d["my_number"], False
+            t[f"miman_{i}_kubun"] = False
         else:
-            t["miman_5_igo_my_number"] = d["my_number"]
             tekiyo.append(f"(5)16歳未満扶養親族 {d['name']}")
 
     def count(n: int) -> str | None:
         return str(n) if n else None
 
-    by_cat = {c: [d for d in over16 if d["category"] == c] for c in ("tokutei", "rojin", "sonota")}
+    by_cat = {c: [d for d in over16 if d["category"] == c] for c in ("tokutei", "rojin", "sonota", "tokushin")}
+    # 令和7年分: a 特定親族 (19–22, 合計所得 58万超123万以下) gives 特定親族特別控除 by the relative's income [K].
+    for d in by_cat["tokushin"]:
+        d["kojo"] = rng.choice([630_000, 610_000, 510_000, 410_000, 310_000, 210_000, 110_000, 60_000, 30_000])
+    tokushin_kojo = sum(d["kojo"] for d in by_cat["tokushin"])
+    t["fuyo_tokushin_nin"] = count(len(by_cat["tokushin"]))
     t["fuyo_tokutei_nin"] = count(len(by_cat["tokutei"]))
     t["fuyo_rojin_nin"] = count(len(by_cat["rojin"]))
     t["fuyo_rojin_uchi"] = count(sum(d["dokyo"] for d in by_cat["rojin"]))
@@ -264,14 +268,14 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
     if nencho and kind == "regular" and rng.random() < 0.2:
         zandaka = rng.randrange(800, 4500) * 10_000 + rng.randrange(0, 10_000)
         jutaku_kanou = min(zandaka * 7 // 1000 // 100 * 100, 350_000)
-        started = _random_date(rng, date(2015, 1, 1), date(2024, 12, 31))
+        started = _random_date(rng, date(2019, 5, 1), date(2024, 12, 31))  # 年月日 cells only: 令和 assumed
         t.update(jutaku_tekiyo_su="1", jutaku_kanogaku=str(jutaku_kanou), jutaku_zandaka_1=str(zandaka),
-                 jutaku_kubun_1=rng.choices(JUTAKU_KUBUN, weights=[60, 15, 5, 3, 10, 5, 2])[0],
-                 jutaku_kyoju_era_1=date_to_wareki(started)[0])
+                 jutaku_kubun_1=rng.choices(JUTAKU_KUBUN, weights=[60, 15, 5, 3, 10, 5, 2])[0])
         dates["jutaku_kyoju_1"] = started
 
     if nencho:
-        kojo = shakai + seimei + jishin + spouse_kojo + fuyo_kojo + shogai_kojo + jinteki + kiso
+        kojo = shakai + seimei + jishin + spouse_kojo + fuyo_kojo + shogai_kojo + jinteki + kiso + tokushin_kojo
+        t["tokutei_shinzoku_kojo_gaku"] = str(tokushin_kojo) if tokushin_kojo else None
         taxable = floor_to(max(0, shotoku_after - kojo), 1000)
         tax = income_tax(taxable)
         jutaku_applied = min(tax, jutaku_kanou)
@@ -305,7 +309,8 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
     t["shiharaisha_denwa"] = _phone(rng) if rng.random() < 0.9 else None
 
     lines = _tekiyo_lines(tekiyo)
-    t["tekiyo_1"], t["tekiyo_2"] = lines[0], lines[1]
+    t["tekiyo_1"], t["tekiyo_2"], t["tekiyo_3"] = lines
+    t["nenbun_nen"] = "7"
     for field_name, day in dates.items():
         t[field_name] = day.isoformat()
 
@@ -329,16 +334,16 @@ def kyuyo_hokoku(rng: random.Random, faker: Faker, invalid_share: float = 0.0) -
     return FormContent(FORM_ID, written, truth, invalid)
 
 
-def _tekiyo_lines(parts: list[str]) -> tuple[str | None, str | None]:
-    """Up to two lines of 摘要, about 30 characters each."""
+def _tekiyo_lines(parts: list[str]) -> tuple[str | None, str | None, str | None]:
+    """Up to three lines of 摘要, about 30 characters each."""
     lines: list[str] = []
     for part in parts:
         if lines and len(lines[-1]) + len(part) + 1 <= 30:
             lines[-1] += " " + part
         else:
             lines.append(part)
-    lines = lines[:2]
-    return (lines[0] if lines else None, lines[1] if len(lines) > 1 else None)
+    lines = lines[:3] + [None] * (3 - len(lines[:3]))
+    return (lines[0], lines[1], lines[2])
 
 
 def _complete(t: dict[str, object]) -> dict[str, object]:

@@ -13,9 +13,11 @@ from ocr.normalize import normalize
 from ocr.templates import Template, load_template
 from samples.degrade import ROBUST_DPIS, ROBUST_JPEG_QUALITY, SCAN_PROFILES, degrade, degrade_robust
 from samples.generators import GENERATORS
-from samples.render import choose_fill_style, fill_form, render_blank
+from samples.render import KYUYO_HOKOKU_TITLE, choose_fill_style, fill_form, render_blank, retitled
 
 FILL_STYLES = ("printed", "handwritten")
+# Share of official-face pages printed with the 給与支払報告書（個人別明細書） title over the 源泉徴収票 one.
+TITLED_AS_REPORT = 0.7
 
 
 @dataclass
@@ -25,8 +27,10 @@ class GeneratedPage:
 
 
 def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_share: float = 0.0,
-                  drift: str | None = None) -> GeneratedPage:
-    """`drift`: print the filled-in values as samples/drift.py does (a printer the calibration never saw)."""
+                  drift: str | None = None, printed_title: str | None = None) -> GeneratedPage:
+    """`drift`: print the filled-in values as samples/drift.py does (a printer the calibration never saw).
+    `printed_title` (official faces): "face" keeps the face's own title (給与所得の源泉徴収票), a title prints it over;
+    None draws one of the two as payroll software does."""
     template = load_template(form_id)
     scan_profile = SCAN_PROFILES[profile]
     rng = random.Random(f"{form_id}:{style}:{profile}:{seed}")
@@ -35,6 +39,12 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     content = GENERATORS[form_id](rng, faker, invalid_share)
     fill_style = choose_fill_style(style, rng, unseen_fonts=scan_profile.robust)
     blank = render_blank(template, dpi=scan_profile.dpi)
+    title = None
+    if template.official_face and template.official_face.title_box:
+        report = rng.random() < TITLED_AS_REPORT
+        title = printed_title if printed_title is not None else (KYUYO_HOKOKU_TITLE if report else "face")
+        if title != "face":
+            blank = retitled(blank, template, title, dpi=scan_profile.dpi)
     filled = fill_form(blank, template, content.written, fill_style, rng, dpi=scan_profile.dpi)
     if drift:
         from samples.drift import apply_drift
@@ -61,6 +71,8 @@ def generate_page(form_id: str, *, style: str, profile: str, seed: int, invalid_
     }
     if drift:
         truth["drift"] = drift
+    if template.official_face:
+        truth["printed_title"] = title or "face"
     if robust:
         truth["robust"] = robust
     return GeneratedPage(scanned.image, truth)

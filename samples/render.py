@@ -31,6 +31,8 @@ class Scale:
 
 
 def render_blank(template: Template, dpi: int | None = None) -> Image.Image:
+    if template.official_face:
+        return official_blank(template, dpi)
     scale = Scale(dpi or template.dpi)
     width_px, height_px = template.page_size_px(scale.dpi)
     page = Image.new("L", (width_px, height_px), 255)
@@ -42,6 +44,37 @@ def render_blank(template: Template, dpi: int | None = None) -> Image.Image:
         draw.text((scale.px(decoration.at[0]), scale.px(decoration.at[1])), decoration.text, font=face, fill=FORM_INK)
     for spec in template.fields:
         _draw_field_frame(draw, spec, scale)
+    return page
+
+
+def official_blank(template: Template, dpi: int | None = None) -> Image.Image:
+    """The official face as rasterised into the template (blank.png), at the wanted dpi."""
+    page = Image.open(template.blank_path()).convert("L")
+    size = template.page_size_px(dpi or template.dpi)
+    return page if page.size == size else page.resize(size, Image.LANCZOS)
+
+
+# The 給与支払報告書 a city receives is the same face with another title: payroll software prints it over the
+# 源泉徴収票 title (or the employer sends the 源泉徴収票-titled copy, which reads as the same form).
+KYUYO_HOKOKU_TITLE = "給与支払報告書（個人別明細書）"
+
+
+def retitled(blank: Image.Image, template: Template, title: str, dpi: int | None = None,
+             font_path=None) -> Image.Image:
+    """The blank with its printed title replaced by `title`, fitted into the face's title box."""
+    if not (template.official_face and template.official_face.title_box):
+        return blank
+    scale = Scale(dpi or template.dpi)
+    page = blank.copy()
+    draw = ImageDraw.Draw(page)
+    x0, y0, x1, y1 = scale.box(template.official_face.title_box)
+    draw.rectangle([x0, y0, x1, y1], fill=255)
+    size_px = y1 - y0
+    face = fonts.font(font_path or fonts.FORM_FONT_BOLD, size_px)
+    while face.getlength(title) > (x1 - x0) and size_px > 8:
+        size_px -= 1
+        face = fonts.font(font_path or fonts.FORM_FONT_BOLD, size_px)
+    draw.text((x0, (y0 + y1) / 2), title, font=face, fill=0, anchor="lm")
     return page
 
 
@@ -141,6 +174,8 @@ def fill_form(blank: Image.Image, template: Template, written: dict[str, object]
             _circle_option(draw, spec, str(content), scale, rng, style)
         elif spec.kind == "checkbox":
             _tick(draw, spec.box, scale, rng, style)
+        elif spec.dividers_mm and spec.kind in ("amount", "date_wareki"):
+            _write_in_parts(page, spec, content, scale, rng, style)
         elif spec.cells and spec.kind == "amount":
             _write_amount_in_cells(page, spec, str(content), scale, rng, style)
         elif spec.cells:
@@ -267,6 +302,58 @@ def _write_amount_in_cells(page, spec: FieldSpec, amount: str, scale: Scale, rng
         x = x0 + (x1 - x0 - w) / 2 + off_x
         top = y0 + (y1 - y0 - size_px) / 2 + off_y
         _draw_glyphs(page, char, x, top, size_px, style, rng, scale)
+
+
+def amount_parts(amount: str, part_count: int) -> list[str]:
+    """An amount cut where the face's 千 and 円 dividers cut it: three digits in every part but the first
+    (「5000000」 in 百万|千|円 → 5 | 000 | 000; in 千|円 → 5,000 | 000), empty parts to the left."""
+    negative = amount.startswith("-")
+    digits = amount.lstrip("-")
+    parts = []
+    for _ in range(part_count - 1):
+        parts.insert(0, digits[-3:])
+        digits = digits[:-3]
+        if not digits:
+            break
+    head = f"{int(digits):,}" if digits else ""
+    parts = [head, *parts] if head or len(parts) < part_count else parts
+    parts = [""] * (part_count - len(parts)) + parts
+    if negative:
+        first = next(i for i, part in enumerate(parts) if part)
+        parts[first] = "△" + parts[first]
+    return parts
+
+
+def _write_in_parts(page, spec: FieldSpec, content: object, scale: Scale, rng, style: FillStyle) -> None:
+    """An amount right-aligned in each part between the printed dividers, as payroll software prints it
+    (a hand: near the right, less even); a date's 年, 月, 日 centred in their cells."""
+    boxes = spec.part_boxes()
+    if spec.kind == "amount":
+        texts = amount_parts(str(content), len(boxes))
+    else:
+        texts = [str(v) for v in (list(content) if isinstance(content, (list, tuple)) else str(content).split())]
+    x0, y0, x1, y1 = scale.box(spec.box)
+    size_px = _glyph_size(y1 - y0, style, rng)
+    shift = scale.px(rng.uniform(-0.3, 0.3)) if style.name == "handwritten" else 0
+    top = y0 + (y1 - y0 - size_px) / 2 + shift
+    for text, part in zip(texts, boxes):
+        if not text:
+            continue
+        px0, _, px1, _ = scale.box(part)
+        face = fonts.font(style.font_path, size_px)
+        part_size = size_px
+        width = sum(face.getlength(c) for c in text)
+        room = (px1 - px0) - scale.px(1.2)
+        if width > room:
+            part_size = max(8, int(size_px * room / width))
+            face = fonts.font(style.font_path, part_size)
+            width = sum(face.getlength(c) for c in text)
+        if spec.kind == "amount":
+            pad = scale.px(rng.uniform(0.6, 1.0) if style.name == "printed" else rng.uniform(0.6, 1.6))
+            x = px1 - pad - width
+        else:
+            x = px0 + (px1 - px0 - width) / 2 + (scale.px(rng.uniform(-0.4, 0.4)) if style.name == "handwritten" else 0)
+        _draw_glyphs(page, text, x, top + (size_px - part_size) / 2, part_size, style, rng, scale)
 
 
 def _write_amount(page, spec: FieldSpec, digits: str, scale: Scale, rng, style: FillStyle) -> None:

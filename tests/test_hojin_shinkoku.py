@@ -80,6 +80,42 @@ def test_a_printed_clean_page_reads_as_this_form(tmp_path):
     assert result.fields["kazei_hyojun"].value == truth["kazei_hyojun"]
     assert result.fields["hojinzeiwari_gaku"].value == truth["hojinzeiwari_gaku"]
     assert result.fields["kintowari_gaku"].value == truth["kintowari_gaku"]
+    for name in ("ku_1_mei", "ku_1_jugyoin", "ku_1_tsukisu", "ku_1_kintowari"):
+        assert result.fields[name].value == truth[name], name
+    read_values = {name: reading.value for name, reading in result.fields.items()}
+    template = load_template(FORM)
+    assert validate_cross_fields(template, read_values) == {}
+    # The same read sheet with its 区 amount one 100 off: the per-区 rule and the sum both catch it.
+    off = {**read_values, "ku_1_kintowari": str(int(read_values["ku_1_kintowari"]) + 100)}
+    found = validate_cross_fields(template, off)["ku_1_kintowari"]
+    assert {"cross_field:ku_1_kintowari_by_capital_and_employees", "cross_field:kintowari_is_sum_of_ku"} <= set(found)
+
+
+def test_the_tax_table_pairs_base_and_tax_on_one_line():
+    template = load_template(FORM)
+    for base, tax in (("kazei_hyojun", "hojinzeiwari_gaku"), ("bunkatsu_kazei_hyojun", "bunkatsu_hojinzeiwari_gaku"),
+                      ("kintowari_nengaku", "kintowari_gaku")):
+        base_box, tax_box = template.field(base).box, template.field(tax).box
+        assert base_box[1] == tax_box[1] and base_box[0] + base_box[2] < tax_box[0], (base, tax)
+
+
+def test_kintowari_is_computed_per_ku_in_chiba():
+    template = load_template(FORM)
+    # 資本金等 1,000万以下: 50人以下の区 50,000, 50人超の区 120,000 (a year); 美浜区 held only 4 months.
+    values = {"shihonkin_to_gaku": "10000000", "shihonkin_junbikin_gassan": "10000000", "shinai_jugyoin": "63",
+              "tsukisu": "12", "ku_1_mei": "中央区", "ku_1_jugyoin": "55", "ku_1_tsukisu": "12",
+              "ku_1_kintowari": "120000", "ku_2_mei": "美浜区", "ku_2_jugyoin": "8", "ku_2_tsukisu": "4",
+              "ku_2_kintowari": "16600", "kintowari_gaku": "136600", "nofu_kintowari": "136600"}
+    assert validate_cross_fields(template, values) == {}
+    # Taken on the city's 63 people as one (50人超 → 120,000), the second ward would be wrong.
+    assert "cross_field:ku_2_kintowari_by_capital_and_employees" in validate_cross_fields(
+        template, {**values, "ku_2_kintowari": "40000", "kintowari_gaku": "160000", "nofu_kintowari": "160000"}
+    )["ku_2_kintowari"]
+    assert "cross_field:shinai_is_sum_of_ku" in validate_cross_fields(template, {**values, "shinai_jugyoin": "60"}
+                                                                      )["shinai_jugyoin"]
+    assert "cross_field:ku_2_months_within_period" in validate_cross_fields(
+        template, {**values, "tsukisu": "3", "ku_1_tsukisu": "3", "ku_1_kintowari": "30000",
+                   "kintowari_gaku": "46600", "nofu_kintowari": "46600"})["ku_2_tsukisu"]
 
 
 def _has_tax(seed: int) -> bool:

@@ -154,6 +154,23 @@ def test_amounts_with_commas_and_wrong_sums_are_refused(logged_in: httpx.Client,
     assert stored_rows(db_path) == []
 
 
+def test_the_sheets_collection_blocks_are_checked_as_the_system_does(logged_in: httpx.Client, db_path: Path) -> None:
+    html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "selChoshuHoho": "2"}))
+    assert "一括徴収の場合は一括徴収の理由を選択してください。" in html
+    html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "selChoshuHoho": "1"}))
+    assert "特別徴収継続の場合は新勤務先の指定番号を入力してください。" in html
+    html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "txtChoshuzumiKara": "6", "txtChoshuzumiMade": "13"}))
+    assert "月は1から12で入力してください。" in html
+    assert stored_rows(db_path) == []
+    keizoku = {**VALID_ENTRY, "selChoshuHoho": "1", "txtShinShiteiNo": "12345678", "txtShinMeisho": "株式会社房総運輸",
+               "txtShinKaishiTsuki": "10", "txtShinTsukiwari": "10200", "txtTsukiwari": "10200",
+               "txtChoshuzumiKara": "6", "txtChoshuzumiMade": "9", "selNendoKubun": "1"}
+    assert "登録が完了しました" in sjis(submit_entry(logged_in, keizoku))
+    row = stored_rows(db_path)[0]
+    assert (row["shin_shitei_no"], row["shin_kaishi_tsuki"], row["shin_tsukiwari"], row["choshuzumi_made"],
+            row["nendo_kubun"]) == ("12345678", "10", 10200, "9", "1")
+
+
 def test_entry_is_stored_in_legacy_formats_and_long_text_cut(logged_in: httpx.Client, db_path: Path) -> None:
     long_name = "髙橋" + "あ" * 40
     html = sjis(submit_entry(logged_in, {**VALID_ENTRY, "txtShimei": long_name}))

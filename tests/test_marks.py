@@ -1,7 +1,6 @@
 """Circled choices and era groups read from the pixels of generated, scanned forms (ocr/crops.py read_marks).
 
-kyuyo_hokoku's 就職/退職 and 平/令 groups are small (5 mm slots, a 0.3 mm inset from their frame lines) and are
-left empty on most forms: the frame lines and printed labels, a pixel or two off after registration, must not
+kyuyo_hokoku's 就職/退職 group (on the official face two 5.6 mm cells) is small and is left empty on most forms: the frame lines and printed labels, a pixel or two off after registration, must not
 read as a circle."""
 from __future__ import annotations
 
@@ -19,7 +18,9 @@ from ocr.templates import load_template
 from samples.generate import generate_page, write_page
 
 FORM = "kyuyo_hokoku"
-SEEDS = (31, 32)
+# On the official face the 元号 is written, so 中途就・退職 is the one circled group: these seeds give it both
+# circled and empty in every style and profile tested.
+SEEDS = (35, 36, 40)
 
 
 @lru_cache(maxsize=None)
@@ -47,7 +48,7 @@ def test_marks_read_as_circled_or_empty(style, profile):
             seen_empty += truth[spec.name] is None
             seen_circled += truth[spec.name] is not None
     # The seeds give both kinds: groups left empty and groups circled.
-    assert seen_empty >= 2 and seen_circled >= 2
+    assert seen_empty >= 1 and seen_circled >= 1
 
 
 def test_an_empty_group_with_a_misregistered_frame_reads_empty():
@@ -57,7 +58,7 @@ def test_an_empty_group_with_a_misregistered_frame_reads_empty():
 
     template = load_template(FORM)
     blank = template_blank(template)
-    registered, truth = _registered("printed", "office200", SEEDS[0])
+    registered, truth = _registered("printed", "office200", SEEDS[1])
     empty = [spec for spec in template.fields if spec.kind in ("era", "choice") and truth[spec.name] is None]
     assert empty
     for dy, dx in ((2, 0), (0, 2), (-2, -1)):
@@ -74,7 +75,7 @@ def test_two_rings_are_sent_to_review():
     template = load_template(FORM)
     blank = template_blank(template)
     registered, truth = _registered("printed", "office200", SEEDS[0])
-    spec = template.field("seinengappi_era")
+    spec = template.field("chuto_shutai")
     page = registered.copy()
     for option, slot in zip(spec.options, spec.option_boxes()):
         if option != truth[spec.name]:

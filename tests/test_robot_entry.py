@@ -112,6 +112,12 @@ def test_each_form_is_entered_and_read_back(legacy: RunningSim, caplog: pytest.L
     assert (ido_row["atena_no"], ido_row["kojin_no"], ido_row["nenzei"], ido_row["kana_shimei"]) == (
         KNOWN[1].atena_no, ido["my_number"], int(ido["nenzeigaku"]),
         re.sub(r"\s+", " ", __import__("jaconv").z2h(ido["shotokusha_kana"], kana=True)))
+    # The sheet's newer items reach their columns: 徴収済月, 月割額, and the block the 徴収方法 needs.
+    assert (ido_row["choshuzumi_kara"], ido_row["choshuzumi_made"], ido_row["tsukiwari"], ido_row["teishutsu_ymd"]
+            is not None) == (ido["choshuzumi_kara"], ido["choshuzumi_made"], int(ido["tsukiwari_gaku"]), True)
+    block = {"特別徴収継続": ("shin_shitei_no", "shin_shitei_bango"), "一括徴収": ("ikkatsu_yotei", "ikkatsu_yotei_gaku"),
+             "普通徴収": ("futsu_riyu", "futsu_riyu")}[ido["choshu_hoho"]]
+    assert ido_row[block[0]] not in (None, ""), block
     [kyuyo_row] = rows_for(legacy.db_path, "kyuyo_hokoku", "uketsuke_no", outcomes[1].receipt_no)
     assert (kyuyo_row["atena_no"], kyuyo_row["shiharai_kingaku"], kyuyo_row["shiharaisha_bango"]) == (
         KNOWN[2].atena_no, int(kyuyo["shiharai_kingaku"]), kyuyo["shiharaisha_bango"])
@@ -120,6 +126,10 @@ def test_each_form_is_entered_and_read_back(legacy: RunningSim, caplog: pytest.L
     [hojin_row] = rows_for(legacy.db_path, "hojin_shinkoku", "uketsuke_no", outcomes[2].receipt_no)
     assert (hojin_row["kanri_no"], hojin_row["hojin_no"], hojin_row["nofu_shichosonminzei"]) == (
         POP.corporations[3].kanri_no, hojin["hojin_bango"], int(hojin["nofu_shichosonminzei"]))
+    # 均等割 per 区: the ward by its 区コード, its people and its amount.
+    ku_codes = {"中央区": "101", "花見川区": "102", "稲毛区": "103", "若葉区": "104", "緑区": "105", "美浜区": "106"}
+    assert (hojin_row["ku_1_mei"], hojin_row["ku_1_jugyoin"], hojin_row["ku_1_kintowari"]) == (
+        ku_codes[hojin["ku_1_mei"]], hojin["ku_1_jugyoin"], int(hojin["ku_1_kintowari"]))
     # Every value typed is noted for the audit trail; 個人番号 only masked, in the notes and in the log.
     typed = {key["field"]: key["value"] for key in outcomes[1].keys}
     assert typed["my_number"] == mask(kyuyo["my_number"]) and typed["shiharai_kingaku"] == kyuyo["shiharai_kingaku"]
@@ -367,3 +377,19 @@ def test_evidence_screenshots_paint_over_every_secret_on_screen(tmp_path: Path) 
         assert inside(painted).max() <= 10, painted
     for shown in ("plain", "other"):
         assert inside(shown).max() >= 240 and inside(shown).min() <= 100, shown  # paper and ink: left as it was
+
+
+@browser
+def test_the_reiwa7_items_of_the_kyuyo_hokoku_are_entered_and_read_back(legacy: RunningSim) -> None:
+    """特定親族特別控除の額, the 特親 counts, a third 摘要 line and (備考): items of the 令和7年分 face."""
+    kyuyo = form_values("kyuyo_hokoku", 4)
+    kyuyo.update(tokutei_shinzoku_kojo_gaku="410000", fuyo_tokushin_nin="1", fuyo_tokushin_ju=None,
+                 tekiyo_3="(特親) 鈴木一郎", bikou="令和7年分")
+    if kyuyo["shotoku_kojo_gokei"]:
+        kyuyo["shotoku_kojo_gokei"] = str(int(kyuyo["shotoku_kojo_gokei"]) + 410000)
+    [outcome] = enter_forms([request("141", "kyuyo_hokoku", kyuyo)], base_url=legacy.base_url,
+                            credentials=CREDENTIALS)
+    assert (outcome.status, outcome.readback_ok) == ("entered", True), outcome.reason
+    [row] = rows_for(legacy.db_path, "kyuyo_hokoku", "uketsuke_no", outcome.receipt_no)
+    assert (row["tokutei_shinzoku_kojo_gaku"], row["fuyo_tokushin_nin"], row["tekiyo_3"], row["bikou"]) == (
+        410000, "1", "(特親) 鈴木一郎", "令和7年分")

@@ -46,3 +46,35 @@ def test_rules_parse_and_hold():
 def test_broken_rules_are_refused(text):
     with pytest.raises(RuleSyntaxError):
         parse_rule(text)
+
+
+def test_tokucho_months_run_june_to_may():
+    from ocr.tax_rules import tokucho_order
+    assert [tokucho_order(m) for m in (6, 7, 12, 1, 5)] == [0, 1, 6, 7, 11]
+    assert tokucho_order(13) == 99 and tokucho_order(0) == 99
+
+
+def test_monthly_amounts_put_the_remainder_in_june():
+    from ocr.tax_rules import tokucho_collected, tokucho_monthly
+    # 年税額 123,400: 123,400 ÷ 12 = 10,283 → 月割額 10,200, 6月分 123,400 − 11 × 10,200 = 11,200 (地方税法321条の5).
+    assert tokucho_monthly(123_400) == 10_200
+    assert tokucho_collected(123_400, 6, 6) == 11_200
+    assert tokucho_collected(123_400, 6, 9) == 11_200 + 3 * 10_200
+    assert tokucho_collected(123_400, 10, 5) == 8 * 10_200
+    assert tokucho_collected(123_400, 6, 5) == 123_400
+    assert tokucho_collected(123_400, 9, 7) == -1  # months out of order sum to nothing that can match
+
+
+def test_monthly_share_and_month_of_a_date():
+    from ocr.tax_rules import month_of, monthly_share
+    assert monthly_share(50_000, 4) == 16_600 and monthly_share(120_000, 12) == 120_000
+    assert month_of(20250930) == 9
+
+
+def test_a_rule_may_compute_on_its_left_side():
+    rule = parse_rule("tokucho_order(made) >= tokucho_order(kara)")
+    assert rule.target == "made" and not rule.target_alone and rule.names() == ["made", "kara"]
+    assert holds(rule, {"made": 2, "kara": 6}, {}) is True  # 6月分から翌2月分まで
+    assert holds(rule, {"made": 5, "kara": 7}, {}) is True
+    assert holds(rule, {"made": 6, "kara": 7}, {}) is False  # 7月分から6月分まで: backwards
+    assert parse_rule("michoshu = nenzei - choshuzumi").target_alone

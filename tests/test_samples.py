@@ -48,7 +48,7 @@ def test_generated_truth_passes_every_check_unless_wrong_on_purpose(form_id):
 def _rule_partners(template, names: set[str]) -> set[str]:
     partners: set[str] = set()
     for rule in template.cross_field_rules:
-        involved = set(rule.parsed().names())
+        involved = set(rule.names())
         if involved & names:
             partners |= involved
     return partners
@@ -82,6 +82,9 @@ def test_committed_blank_is_the_one_the_template_draws(form_id):
 @pytest.mark.parametrize("form_id", FORMS)
 def test_every_field_box_lies_on_the_page_over_its_drawn_frame_and_cells(form_id):
     template = load_template(form_id)
+    if template.official_face:
+        pytest.skip("an official face is not drawn from its template: tests/test_kyuyo_hokoku.py checks its boxes "
+                    "against the printed ruling")
     blank = np.asarray(render_blank(template)) < 128
     height, width = blank.shape
 

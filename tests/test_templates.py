@@ -37,7 +37,8 @@ def _write_broken(tmp_path: Path, mutate) -> Path:
 
 def test_a_broken_template_is_refused_naming_the_file_and_the_field(tmp_path):
     def bad_kind(raw):
-        raw["fields"][8]["kind"] = "mynumber"  # typo of my_number
+        index = next(i for i, spec in enumerate(raw["fields"]) if spec["name"] == "my_number")
+        raw["fields"][index]["kind"] = "mynumber"  # typo of my_number
 
     path = _write_broken(tmp_path, bad_kind)
     with pytest.raises(TemplateError) as excinfo:
@@ -61,3 +62,25 @@ def test_a_cross_field_rule_must_name_real_fields(tmp_path):
 
     with pytest.raises(TemplateError, match="choshuzumi"):
         load_template_file(_write_broken(tmp_path, bad_rule))
+
+
+def test_a_conditional_rule_must_name_a_choice_and_its_options(tmp_path):
+    def on_text(raw):
+        raw["cross_field_rules"].append({"name": "x", "when": {"jusho": ["a"]}, "requires": ["my_number"],
+                                         "message": "m"})
+
+    with pytest.raises(TemplateError, match="not a choice field"):
+        load_template_file(_write_broken(tmp_path, on_text))
+
+    def unknown_option(raw):
+        raw["cross_field_rules"].append({"name": "x", "when": {"choshu_hoho": ["一括"]}, "requires": ["my_number"],
+                                         "message": "m"})
+
+    with pytest.raises(TemplateError, match="not options of choshu_hoho"):
+        load_template_file(_write_broken(tmp_path, unknown_option))
+
+    def says_nothing(raw):
+        raw["cross_field_rules"].append({"name": "x", "when": {"choshu_hoho": ["一括徴収"]}, "message": "m"})
+
+    with pytest.raises(TemplateError, match="needs an expression"):
+        load_template_file(_write_broken(tmp_path, says_nothing))

@@ -16,7 +16,7 @@ from ledger.db import init_db, make_engine, session_scope
 from ledger.models import AuditEntry, AuditSample, FieldValue, Form, FormCalibration, ReadEvidence
 from ledger.states import FormState
 from ledger.trust import (AUDIT_SAMPLE_REASON, AuditSampler, labelled_readings, parse_audit_share,
-                          trust_by_kind)
+                          sampler_from_settings, trust_by_kind)
 from ocr import calibration
 from ocr.refit import (NOTHING_ACCEPTED, LabelledReading, capped_below, refit_calibration, score_cut,
                        wilson_interval)
@@ -135,10 +135,25 @@ def test_audit_share_settings_and_draws(monkeypatch):
     assert parse_audit_share(None) == (0.02, {})
     with pytest.raises(ValueError):
         AuditSampler(share=1.5)
+    with pytest.raises(ValueError):
+        AuditSampler(share=0.02, form_share=1.5)
+    # Each field is drawn with its share (2%), gathered in a tenth of the forms: 2,000 forms of 5 fields.
     sampler = AuditSampler(0.02, rng=random.Random(7))
-    drawn = sum(sampler.draw("text") for _ in range(10_000))
-    assert 140 <= drawn <= 260  # 2% of 10,000, ± 4 standard deviations
+    assert sampler.form_share == 0.1
+    forms_drawn, fields_drawn = 0, 0
+    for _ in range(2_000):
+        if sampler.draw_form():
+            forms_drawn += 1
+            fields_drawn += sum(sampler.draw("text") for _ in range(5))
+    assert 140 <= fields_drawn <= 260  # 2% of 10,000 fields, ± 4 standard deviations
+    assert 150 <= forms_drawn <= 250  # 10% of 2,000 forms, ± 4 standard deviations
     assert not any(AuditSampler(0.0, rng=random.Random(1)).draw("text") for _ in range(1000))
+    # A share above the form share raises the form share: a share of 1 draws every field of every form.
+    every = AuditSampler(0.0, {"amount": 1.0}, rng=random.Random(2))
+    assert every.form_share == 1.0 and all(every.draw_form() and every.draw("amount") for _ in range(100))
+    monkeypatch.setenv("TAXINTAKE_AUDIT_SHARE", "0.02")
+    monkeypatch.setenv("TAXINTAKE_AUDIT_FORM_SHARE", "0.25")
+    assert sampler_from_settings().form_share == 0.25
 
 
 def test_the_reader_uses_the_calibration_the_environment_names(tmp_path, monkeypatch):
