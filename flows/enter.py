@@ -18,6 +18,8 @@ from ledger import repo
 from ledger.audit import append_audit
 from ledger.claims import release_dead_entries
 from ledger.db import init_db, make_engine, session_scope
+from ledger.secrets_at_rest import retire_form_numbers
+from taxintake.keys import retention_days as _retention_days
 
 log = logging.getLogger("taxintake.flows.enter")
 
@@ -121,6 +123,9 @@ def _record_outcome(session, result, robot_id: str, outcome: EnterOutcome) -> No
     form_pk = int(result.form_ref)
     if result.status in ("entered", "already_entered"):
         repo.mark_entered(session, form_pk, result.receipt_no, robot_id)
+        if result.readback_ok and _retention_days() == 0:
+            # Typed and read back equal: the 個人番号 are no longer needed in clear (keyed hash and mask stay).
+            retire_form_numbers(session, form_pk, robot_id)
         outcome.entered += result.status == "entered"
         outcome.already_entered += result.status == "already_entered"
         outcome.readback_ok += bool(result.readback_ok)

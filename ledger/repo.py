@@ -17,7 +17,7 @@ from ledger.states import (FormState, IllegalTransition, audit_state_change, che
                            utc_now)
 from ledger.summary import BatchSummary, batch_summary
 from ledger.trust import AuditSampler, draw_audit_samples, record_evidence
-from ledger.values import FieldValueType, decode_value, encode_value, idempotency_key
+from ledger.values import FieldValueType, decode_value, encode_field_value, idempotency_key, reveal_value
 from ocr.result import FieldReading, ReadResult
 
 __all__ = [
@@ -116,7 +116,7 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
         return existing
 
     form = Form(batch_id=batch.id, scan_file_id=scan_file.id, page=result.page, form_id=result.form_id,
-                template_version=result.template_version, read_json=result.model_dump_json(),
+                template_version=result.template_version, read_json=_read_json_at_rest(result),
                 created_at=utc_now())
     try:
         with session.begin_nested():
@@ -142,8 +142,11 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
     record_evidence(session, form, result.fields, kinds_by_name, engine=engine,
                     calibration_version=calibration_version)
 
-    key = idempotency_key(result.form_id or "", {field.name: decode_value(field.value) for field in form.fields})
-    duplicate_of = session.scalar(select(Form.id).where(Form.idempotency_key == key))
+    # A 個人番号 enters the key as its keyed hash, under every configured key: a form read before a key rotation is
+    # still found (each form keeps the key it was given, which robots rely on to never enter it twice).
+    keys = _idempotency_keys(result.form_id, result.fields, form.fields)
+    key = keys[0]
+    duplicate_of = session.scalar(select(Form.id).where(Form.idempotency_key.in_(keys)).order_by(Form.id).limit(1))
     if duplicate_of is not None:
         transition(session, form, FormState.QUARANTINED, actor=actor,
                    reason=f"同じ様式・同じ内容の帳票が既にあります（帳票 {duplicate_of}、二重提出の可能性）/ "
@@ -159,6 +162,37 @@ def record_read_result(session: Session, batch: Batch, scan_file: ScanFile, resu
         transition(session, form, FormState.READY, actor=actor)
     session.flush()
     return form
+
+
+def _idempotency_keys(form_id: str | None, readings: dict[str, FieldReading], rows: list[FieldValue]) -> list[str]:
+    from ledger import crypto
+
+    personal = crypto.personal_fields(form_id)
+    ring = crypto.keyring()
+    keys: list[str] = []
+    for key_id in [ring.current_id, *sorted(set(ring.keys) - {ring.current_id})]:
+        values: dict[str, FieldValueType] = {}
+        for row in rows:
+            plain = readings[row.name].value if row.name in readings else None
+            if row.name in personal and isinstance(plain, str) and plain:
+                values[row.name] = f"#{key_id}:{crypto.number_hash(plain, key_id)}"
+            else:
+                values[row.name] = decode_value(row.value)
+        keys.append(idempotency_key(form_id or "", values))
+    return keys
+
+
+def _read_json_at_rest(result: ReadResult) -> str:
+    """The read result as the ledger keeps it: 個人番号 fields masked (their values live sealed in field_values)
+    and any other 12-digit run masked too (a file name, a misread field)."""
+    from ledger import crypto
+
+    personal = crypto.personal_fields(result.form_id)
+    kept = result.model_copy(deep=True)
+    for name, reading in kept.fields.items():
+        if name in personal and isinstance(reading.value, str) and reading.value:
+            reading.value = crypto._masked(reading.value)
+    return mask_personal_numbers(kept.model_dump_json()) or ""
 
 
 def _form_at(session: Session, scan_file_id: int, page: int) -> Form | None:
@@ -214,7 +248,8 @@ def _add_field_values(session: Session, form: Form, readings: dict[str, FieldRea
                 reasons.append("required_missing")
         if status not in ("accepted", "empty"):
             flagged.append(f"{name} ({', '.join(reasons) or status})")
-        form.fields.append(FieldValue(name=name, value=encode_value(reading.value), confidence=reading.confidence,
+        form.fields.append(FieldValue(name=name, value=encode_field_value(form.form_id, name, reading.value),
+                                      confidence=reading.confidence,
                                       status=status, reasons=json.dumps(
                                           [mask_personal_numbers(r) for r in reasons], ensure_ascii=False)))
     session.flush()
@@ -341,7 +376,8 @@ def correct_field(session: Session, form_pk: int, name: str, value: FieldValueTy
                             ).one_or_none()
     if field is None:
         raise LookupError(f"form {form_pk} has no field {name!r}")
-    field.corrected_value = encode_value(value)
+    form_id = session.scalar(select(Form.form_id).where(Form.id == form_pk))
+    field.corrected_value = encode_field_value(form_id, name, value)
     field.corrected_by = corrected_by
     field.corrected_at = utc_now()
     field.status = "corrected"
@@ -350,8 +386,9 @@ def correct_field(session: Session, form_pk: int, name: str, value: FieldValueTy
 
 
 def form_values_for_entry(form: Form) -> dict[str, FieldValueType]:
-    """What to type per field: a person's correction where there is one, else the value read."""
-    return {field.name: decode_value(field.corrected_value if field.status == "corrected" else field.value)
+    """What to type per field: a person's correction where there is one, else the value read (a 個人番号 is
+    decrypted here, for the robot that types it)."""
+    return {field.name: reveal_value(field.corrected_value if field.status == "corrected" else field.value)
             for field in form.fields}
 
 

@@ -17,7 +17,7 @@ from ledger.models import (USER_ROLES, Batch, BlindEntry, FieldValue, Form, Revi
 from ledger.repo import correct_field
 from ledger.states import FormState, transition, utc_now
 from ledger.trust import settle_audit_sample
-from ledger.values import FieldValueType, decode_value, encode_value
+from ledger.values import FieldValueType, encode_field_value, reveal_value
 
 REVIEW = "review"
 REVIEW_MODES = ("form", "group", "blind", "audit_sample")
@@ -229,7 +229,7 @@ def resolve_field(session: Session, form_pk: int, name: str, value: FieldValueTy
     field = _locked_field(session, form_pk, name)
     if field.status != REVIEW:
         raise AlreadyResolved(f"{name} は {field.corrected_by or '他の人'} が確認済みです / already resolved")
-    read = decode_value(field.value)
+    read = reveal_value(field.value)  # compared with what the person typed (a 個人番号 opened only here)
     changed = value != read
     correct_field(session, form_pk, name, value, corrected_by=user)
     after = {"value": value, **(audit_extra or {})}
@@ -290,7 +290,9 @@ def revealed_since(session: Session, form_pk: int, name: str, user: str, since: 
 
 def add_blind_entry(session: Session, form_pk: int, name: str, user: str, mode: str, value: FieldValueType,
                     outcome: str) -> BlindEntry:
-    entry = BlindEntry(form_pk=form_pk, field_name=name, user_name=user, mode=mode, value=encode_value(value),
+    form_id = session.scalar(select(Form.form_id).where(Form.id == form_pk))
+    entry = BlindEntry(form_pk=form_pk, field_name=name, user_name=user, mode=mode,
+                       value=encode_field_value(form_id, name, value),
                        outcome=outcome, entered_at=utc_now())
     session.add(entry)
     session.flush()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from ledger.audit import append_audit
 from ledger.models import AuditSample, FieldValue, Form, FormCalibration, ReadEvidence
 from ledger.states import utc_now
-from ledger.values import FieldValueType, decode_value
+from ledger.values import FieldValueType, comparable_value, decode_value
 from ocr import calibration
 from ocr.refit import LabelledReading, wilson_interval
 from ocr.result import FieldReading
@@ -235,7 +235,7 @@ def labelled_readings(session: Session, *, engine: str | None = "rapidocr", sinc
         audited = sample is not None
         if audited and sample.outcome == "pending":
             continue
-        right = decode_value(field_row.corrected_value) == decode_value(field_row.value)
+        right = comparable_value(field_row.corrected_value) == comparable_value(field_row.value)
         weight = 1.0 / sample.share if audited and sample.share > 0 else 1.0
         readings.append(LabelledReading(kind=evidence.kind, score=evidence.engine_score,
                                         passed=evidence.passed_checks, right=right, weight=weight, audited=audited))

@@ -17,15 +17,52 @@ def encode_value(value: FieldValueType) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def encode_field_value(form_id: str | None, name: str, value: FieldValueType) -> str | None:
+    """As `encode_value`, but a 個人番号 field's value (see ledger.crypto.personal_fields) is sealed."""
+    from ledger import crypto
+
+    if isinstance(value, str) and value and crypto.is_personal(form_id, name):
+        return crypto.seal(value)
+    return encode_value(value)
+
+
 def decode_value(stored: str | None) -> FieldValueType:
+    """The value; a sealed 個人番号 gives its masked form (`reveal_value` opens it, where it is shown or typed)."""
     if stored is None:
         return None
+    if _sealed(stored):
+        from ledger import crypto
+
+        return crypto.masked(stored)
     try:
         decoded = json.loads(stored)
     except json.JSONDecodeError:
         return stored
     # Anything but a JSON string or boolean was written as plain text (say "00123"): give the text back unchanged.
     return decoded if isinstance(decoded, (str, bool)) else stored
+
+
+def reveal_value(stored: str | None) -> FieldValueType:
+    """The value in clear, a sealed 個人番号 decrypted (its masked form once retired). Only for showing it to a
+    person allowed to see it, typing it into the target system, or comparing it with what a person typed."""
+    if _sealed(stored):
+        from ledger import crypto
+
+        return crypto.reveal(stored) or crypto.masked(stored)  # type: ignore[arg-type]
+    return decode_value(stored)
+
+
+def comparable_value(stored: str | None) -> FieldValueType:
+    """A value for equality checks between stored values: a sealed 個人番号 stands as its keyed hash."""
+    if _sealed(stored):
+        from ledger import crypto
+
+        return crypto.comparable(stored)  # type: ignore[arg-type]
+    return decode_value(stored)
+
+
+def _sealed(stored: str | None) -> bool:
+    return isinstance(stored, str) and stored.startswith('{"$mynumber"')
 
 
 def idempotency_key(form_id: str, values: Mapping[str, FieldValueType]) -> str:

@@ -25,7 +25,7 @@ from ledger.db import init_db, make_engine, session_scope
 from ledger.models import AUDIT_ACTOR_INDEX, FIELD_STATUS_INDEX
 from ledger.models import Form as FormRow
 from ledger.states import FormState, utc_now
-from ledger.values import decode_value
+from ledger.values import reveal_value
 from ledger import as_written
 from review import auth, blind, prerender, progress, throttle
 from review.fields import KIND_LABELS, check_input, display_value, holds_personal_number, reason_label
@@ -354,7 +354,7 @@ def _add_routes(app: FastAPI, ctx: _Context) -> None:
                                      ctx.settings.blind_kinds, viewer.name)
             show_value = mode in ("form", "conflict")
             review_repo.record_reveal(session, form_pk, name, viewer.name, "value+crop" if show_value else "crop")
-            value = decode_value(field_row.value)
+            value = reveal_value(field_row.value) if show_value else None  # decrypted only to be shown
         return {"ok": True, "crop_url": f"/forms/{form_pk}/fields/{name}/crop.png",
                 "value": (value if isinstance(value, str) else "") if show_value else None}
 
@@ -498,7 +498,7 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
         if mode == "conflict" and not blind.may_decide_conflict(viewer.name, True, entries):
             raise HTTPException(403, "ご自身のベリファイ入力がある不一致は、入力者以外の監督者が判断します / "
                                      "a conflict is decided by a supervisor who made neither entry")
-        others = {f.name: decode_value(f.corrected_value if f.status == "corrected" else f.value)
+        others = {f.name: reveal_value(f.corrected_value if f.status == "corrected" else f.value)
                   for f in form.fields}
         checked = check_input(template, spec, typed, others)
         if as_written_reason:
@@ -514,7 +514,7 @@ def _save_field(ctx: _Context, form_pk: int, name: str, typed: str, force: bool,
         time_mode = "group" if view == "group" else "form"
         if mode in ("blind", "audit_sample", "second"):
             decision, ready = blind.enter_blind(session, form_pk, name, viewer.name, checked.value,
-                                                decode_value(field_row.value), reasons, entries, seconds)
+                                                reveal_value(field_row.value), reasons, entries, seconds)
             return {"ok": True, "outcome": decision.outcome, "message": decision.message, "resolved": decision.accepted,
                     "form_state": str(FormState.READY if ready else FormState.NEEDS_REVIEW)}
         review_repo.record_review_time(session, form_pk, name, viewer.name, time_mode, seconds)

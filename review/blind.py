@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ledger import review_repo
 from ledger.models import BlindEntry
 from ledger.review_repo import AUDIT_SAMPLE_REASON
-from ledger.values import FieldValueType, decode_value
+from ledger.values import FieldValueType, reveal_value
 
 Mode = Literal["form", "blind", "audit_sample", "second", "waiting", "conflict"]
 
@@ -67,7 +67,7 @@ def decide(typed: FieldValueType, reading: FieldValueType, entries: list[BlindEn
     """What a blind entry of `typed` decides, given the reading and the entries before it."""
     if typed == reading:
         return BlindDecision("matched_reading", True)
-    earlier = [decode_value(entry.value) for entry in entries if entry.outcome == "mismatch"]
+    earlier = [reveal_value(entry.value) for entry in entries if entry.outcome == "mismatch"]
     if not earlier:
         return BlindDecision("mismatch", False)
     if typed in earlier:

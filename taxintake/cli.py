@@ -20,7 +20,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("taxintake.commands.serve", "start the local Prefect server and serve the deployments "
                                           "(watch, enter every 5 min, nightly 02:00 JST)"),
     "deploy": ("taxintake.commands.deploy", "register the deployments on a work pool (several machines)"),
-    "audit": ("taxintake.commands.audit", "verify the hash-chained audit trail (audit verify)"),
+    "audit": ("taxintake.commands.audit", "verify the keyed hash chain of the audit trail (audit verify, rekey)"),
+    "keys": ("taxintake.commands.keys", "個人番号 keys: new, status, rotate (re-encrypt, audited)"),
+    "backup": ("taxintake.commands.backup", "back the ledger and the archive up into a folder, with a manifest"),
+    "restore": ("taxintake.commands.restore", "restore a backup folder into a ledger and an archive"),
     "retention": ("taxintake.commands.retention", "delete page images and crops older than N days, keeping audit rows"),
     "calibrate": ("taxintake.commands.calibrate",
                   "re-fit each kind's calibration and threshold from reviewed and audited fields in the ledger"),

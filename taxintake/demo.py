@@ -25,6 +25,21 @@ def _prefect_environment(home: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def _demo_keys(home: Path) -> Path:
+    """The demo's own 個人番号 and audit keys, made now and written to <home>/demo-keys.env (0600): a real city sets
+    its keys in the environment or Prefect Secret blocks (taxintake.keys), never in a file beside the ledger."""
+    from taxintake.keys import AUDIT_KEY_ENV, MYNUMBER_KEY_ENV, new_audit_key, new_mynumber_key
+
+    values = {MYNUMBER_KEY_ENV: os.environ.get(MYNUMBER_KEY_ENV) or new_mynumber_key("demo1"),
+              AUDIT_KEY_ENV: os.environ.get(AUDIT_KEY_ENV) or new_audit_key()}
+    os.environ.update(values)
+    keys_file = home / "demo-keys.env"
+    keys_file.touch(mode=0o600)
+    keys_file.write_text("".join(f"{name}={value}\n" for name, value in values.items()), encoding="utf-8")
+    print(f"== デモ用の鍵を作成しました（本番では使わないこと）/ made demo keys (never for real use): {keys_file}")
+    return keys_file
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,6 +65,7 @@ def main() -> int:
     DEMO_HOME.mkdir(parents=True)
     _prefect_environment(DEMO_HOME)
     os.environ["TAXINTAKE_HOME"] = str(DEMO_HOME)
+    keys_file = _demo_keys(DEMO_HOME)
 
     from taxintake.config import load_settings
 
@@ -100,6 +116,7 @@ def main() -> int:
     print()
     print("確認が必要な項目は NEEDS_REVIEW のまま残っています。確認画面で確定してください：")
     print("Flagged fields stay NEEDS_REVIEW until a person resolves them on the review page:")
+    print(f"  set -a; . {keys_file}; set +a   # デモ用の鍵 / the demo's keys")
     print(f"  TAXINTAKE_HOME={settings.home} taxintake user add sato --role supervisor")
     print(f"  TAXINTAKE_HOME={settings.home} taxintake review --port 8780   # http://127.0.0.1:8780/")
     print(f"  台帳 / ledger:            {settings.ledger_url}")

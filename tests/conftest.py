@@ -17,6 +17,10 @@ os.environ.setdefault("TAXINTAKE_LEGACY_PASSWORD", "robot01-pass")
 # Audit sampling draws 2% of accepted fields at random in production; tests that route forms must know which forms
 # need people, so the suite draws none unless a test asks for it (tests/test_trust*.py do).
 os.environ.setdefault("TAXINTAKE_AUDIT_SHARE", "0")
+# The ledger's keys (taxintake.keys) come from the environment in production too; these are the suite's own, fixed
+# so that subprocesses and servers the tests start open what the test process sealed. Never used outside tests.
+os.environ.setdefault("TAXINTAKE_MYNUMBER_KEY", "test-k1:dGF4aW50YWtlLXRlc3Qta2V5LW9uZS0zMmJ5dGVzISE=")
+os.environ.setdefault("TAXINTAKE_AUDIT_KEY", "taxintake-test-audit-key-at-least-32-bytes")
 
 import pytest  # noqa: E402
 

@@ -20,7 +20,7 @@ from ledger.db import make_engine, session_scope
 from ledger.models import AuditSample, Form, FormCalibration, ReadEvidence
 from ledger.states import FormState
 from ledger.trust import AUDIT_SAMPLE_REASON, trust_by_kind
-from ledger.values import decode_value
+from ledger.values import reveal_value
 from ocr import calibration
 from ocr.templates import load_template
 from review import blind
@@ -68,7 +68,7 @@ def _review_everything(engine, batch_id: int, truths: dict[str, dict]) -> None:
                 value = truth.get(field_row.name)
                 reasons = review_repo.reasons_of(field_row)
                 if AUDIT_SAMPLE_REASON in reasons:
-                    reading = decode_value(field_row.value)
+                    reading = reveal_value(field_row.value)
                     for person in ("suzuki", "tanaka"):
                         entries = review_repo.blind_entries(session, form.id).get(field_row.name, [])
                         decision, _ = blind.enter_blind(session, form.id, field_row.name, person, value, reading,
@@ -87,6 +87,8 @@ def _accepted_error_by_kind(engine, batch_id: int, truths: dict[str, dict]) -> d
     with session_scope(engine, write=False) as session:
         for form in session.scalars(select(Form).where(Form.batch_id == batch_id)):
             truth = truths[form.scan_file.original_name]
+            # read_json keeps 個人番号 masked: the value read is the field row's, opened.
+            stored = {row.name: row.value for row in form.fields}
             for name, reading in json.loads(form.read_json)["fields"].items():
                 if reading["status"] == "empty":
                     continue
@@ -94,7 +96,7 @@ def _accepted_error_by_kind(engine, batch_id: int, truths: dict[str, dict]) -> d
                 row[2] += 1
                 if reading["status"] == "accepted":
                     row[0] += 1
-                    row[1] += reading["value"] != truth.get(name)
+                    row[1] += reveal_value(stored[name]) != truth.get(name)
     return {kind: tuple(row) for kind, row in counts.items()}  # type: ignore[misc]
 
 
@@ -137,7 +139,7 @@ def _wrong_the_old_thresholds_would_accept(engine, batch_id: int, truths: dict[s
         rows = session.execute(select(ReadEvidence, Form).join(Form, Form.id == ReadEvidence.form_pk)
                                .where(Form.batch_id == batch_id)).tuples().all()
         for evidence, form in rows:
-            value = json.loads(form.read_json)["fields"][evidence.field_name]["value"]
+            value = reveal_value(next(f.value for f in form.fields if f.name == evidence.field_name))
             if evidence.passed_checks and value != truths[form.scan_file.original_name].get(evidence.field_name) \
                     and evidence.engine_score >= calibration.UNCALIBRATED_THRESHOLD_BY_KIND[evidence.kind]:
                 wrong[evidence.kind] += 1

@@ -1,4 +1,5 @@
-"""`taxintake audit verify`: walk the hash-chained audit trail; non-zero exit when a row was edited or removed."""
+"""`taxintake audit verify`: walk the keyed hash chain of the audit trail; non-zero exit when a row was edited,
+removed or carries an unkeyed hash. `taxintake audit rekey`: re-seal a chain written before it was keyed."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     verify.add_argument("--ledger-url", default=None, help="ledger URL (default: TAXINTAKE_LEDGER_URL or ./var)")
     verify.add_argument("--expect-head", default=None, metavar="ID:HASH",
                         help="the last row's id:hash printed by an earlier verify; rows cut from the end are found")
+    rekey = sub.add_parser("rekey", help="re-seal rows written before the chain was keyed (HMAC under "
+                                         "TAXINTAKE_AUDIT_KEY), after checking their plain chain")
+    rekey.add_argument("--ledger-url", default=None, help="ledger URL (default: TAXINTAKE_LEDGER_URL or ./var)")
+    rekey.add_argument("--actor", default="admin", help="who runs the migration (the audit row's actor)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,8 +25,41 @@ def run(args: argparse.Namespace) -> int:
     from ledger.models import AuditEntry
     from taxintake.config import load_settings
 
+    from taxintake.keys import MissingKey
+
     engine = make_engine(args.ledger_url or load_settings().ledger_url)
     init_db(engine)
+    try:
+        if args.audit_command == "rekey":
+            return _rekey(engine, args.actor)
+        return _verify(engine, args)
+    except MissingKey as exc:
+        print(str(exc))
+        return 3
+
+
+def _rekey(engine, actor: str) -> int:
+    from ledger.audit import rekey_audit
+    from ledger.db import session_scope
+
+    try:
+        with session_scope(engine) as session:
+            unkeyed = rekey_audit(session, actor)
+    except ValueError as exc:
+        print(str(exc))
+        return 2
+    print(f"監査ログを鍵付きで再封印しました（鍵なしだった行 {unkeyed}）/ audit chain re-sealed with the audit key "
+          f"({unkeyed} rows were unkeyed)")
+    return 0
+
+
+def _verify(engine, args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from ledger.audit import audit_head, forms_with_unaudited_transitions, verify_audit
+    from ledger.db import session_scope
+    from ledger.models import AuditEntry
+
     with session_scope(engine, write=False) as session:
         rows = session.scalar(select(func.count(AuditEntry.id))) or 0
         messages = [problem.message for problem in verify_audit(session)]
