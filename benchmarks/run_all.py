@@ -18,7 +18,11 @@ BENCHMARKS = [
     ["pdf_render.py", "--count", "5"],
     ["robot_entry.py", "--count", "200", "--sessions", "4"],
     ["review_load.py", "--fields", "10000", "--requests", "200"],
+    ["read_accuracy.py", "--form", "all", "--style", "printed,handwritten", "--profile", "office200,robust",
+     "--count", "20"],
     ["intake_throughput.py", "--count", "200"],
+    ["profile_read.py", "--count", "24"],
+    ["soak.py", "--pages", "200"],
 ]
 
 
