@@ -27,7 +27,6 @@ from ledger.models import ClaimHolder, Form, IntakeFile
 from ledger.states import FormState, transition, utc_now
 
 READING = "READING"
-QUEUED, FAILED = "QUEUED", "FAILED"
 
 
 @dataclass(frozen=True)
@@ -156,21 +155,12 @@ def release_dead_reads(session: Session, max_attempts: int) -> int:
     dead = dead_local_holders(session)
     if not dead:
         return 0
+    from ledger.intake_queue import put_back_reads  # the queue imports this module
+
     query = select(IntakeFile).where(IntakeFile.state == READING, IntakeFile.claimed_by.in_(sorted(dead)))
-    if not is_sqlite(session):
-        query = query.with_for_update(skip_locked=True)
-    released = 0
-    for row in session.scalars(query.execution_options(populate_existing=True)).all():
-        if row.attempts >= max_attempts:
-            row.state, row.finished_at = FAILED, utc_now()
-            row.error = (f"読取処理が{row.attempts}回とも途中で止まりました（ファイルの破損の可能性）/ the reader "
-                         f"died {row.attempts} times on this file (last {row.claimed_by})")
-        else:
-            row.state = QUEUED
-        row.claimed_by = row.claimed_at = None
-        released += 1
-    session.flush()
-    return released
+    return put_back_reads(session, query, max_attempts, lambda row: (
+        f"読取処理が{row.attempts}回とも途中で止まりました（ファイルの破損の可能性）/ the reader died "
+        f"{row.attempts} times on this file (last {row.claimed_by})"))
 
 
 def release_dead_entries(session: Session) -> int:

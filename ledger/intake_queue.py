@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -146,14 +147,20 @@ def release_stale_reads(session: Session, older_than: timedelta) -> int:
     """Put READING files claimed longer ago than `older_than` back in the queue (their reader died)."""
     repo._ensure_write_lock(session)
     stale = select(IntakeFile).where(IntakeFile.state == READING, IntakeFile.claimed_at < utc_now() - older_than)
+    return put_back_reads(session, stale, MAX_ATTEMPTS, lambda row: (
+        f"読取が{row.attempts}回とも終わりませんでした / reading stopped {row.attempts} times without finishing "
+        f"(last reader {row.claimed_by})"))
+
+
+def put_back_reads(session: Session, reading_files, max_attempts: int, gave_up: Callable[[IntakeFile], str]) -> int:
+    """The READING files this query selects (skipping rows another worker holds) back in the queue, or FAILED with
+    `gave_up(row)` as the reason once they have been tried `max_attempts` times; returns how many."""
     if not is_sqlite(session):
-        stale = stale.with_for_update(skip_locked=True)
+        reading_files = reading_files.with_for_update(skip_locked=True)
     released = 0
-    for row in session.scalars(stale.execution_options(populate_existing=True)).all():
-        if row.attempts >= MAX_ATTEMPTS:
-            row.state, row.finished_at = FAILED, utc_now()
-            row.error = f"読取が{row.attempts}回とも終わりませんでした / reading stopped {row.attempts} times " \
-                        f"without finishing (last reader {row.claimed_by})"
+    for row in session.scalars(reading_files.execution_options(populate_existing=True)).all():
+        if row.attempts >= max_attempts:
+            row.state, row.finished_at, row.error = FAILED, utc_now(), gave_up(row)
         else:
             row.state = QUEUED
         row.claimed_by = row.claimed_at = None
