@@ -20,8 +20,8 @@ import time
 from typing import Any, Callable
 
 
-def _tree_rss_kib(root: int) -> tuple[int, int]:
-    """(summed VmRSS, largest VmHWM) in KiB over `root` and its descendants."""
+def tree_rss_kib(*roots: int) -> tuple[int, int]:
+    """(summed VmRSS, largest VmHWM) in KiB over these processes and their descendants, each counted once."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     hwm: dict[int, int] = {}
@@ -37,9 +37,12 @@ def _tree_rss_kib(root: int) -> tuple[int, int]:
         children.setdefault(parent, []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
         hwm[pid] = int(fields.get("VmHWM", "0 kB").split()[0])
-    total, largest, stack = 0, 0, [root]
+    total, largest, stack, seen = 0, 0, list(roots), set()
     while stack:
         pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
         total += rss.get(pid, 0)
         largest = max(largest, hwm.get(pid, 0))
         stack += children.get(pid, [])
@@ -69,7 +72,7 @@ def run_measured(fn: Callable[..., Any], *args: Any, interval_s: float = 0.05) -
     def sample() -> None:
         nonlocal peak, largest
         while not stop.is_set():
-            total, hwm = _tree_rss_kib(process.pid)
+            total, hwm = tree_rss_kib(process.pid)
             peak, largest = max(peak, total), max(largest, hwm)
             stop.wait(interval_s)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.memory import tree_rss_kib  # noqa: E402
 from benchmarks.robot_entry import (DEFAULT_FAULTS, DUPLICATE_KEYS, FORM_IDS, KEY_COLUMNS,  # noqa: E402
                                     LEGACY_TABLES, _free_port)
 
@@ -128,32 +129,6 @@ class Worker:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-
-
-def _tree_rss_kb(root_pids: list[int]) -> int:
-    """Resident memory of these processes and all their descendants (/proc), in kB."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as handle:
-                status = dict(line.split(":", 1) for line in handle if ":" in line)
-        except OSError:
-            continue
-        pid = int(entry)
-        children.setdefault(int(status.get("PPid", "0").strip() or 0), []).append(pid)
-        rss[pid] = int(status.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in status else 0
-    total, stack, seen = 0, list(root_pids), set()
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += rss.get(pid, 0)
-        stack += children.get(pid, [])
-    return total
 
 
 def _start_legacy(home: Path, db: Path, faults: str, seed: int) -> tuple[subprocess.Popen, str]:
@@ -483,8 +458,8 @@ def main(argv: list[str] | None = None) -> int:
                     kills[victim.name] += 1
                     print(f"  {time.strftime('%H:%M:%S')} SIGKILL {victim.name}", flush=True)
                 next_kill = now + args.kill_every
-            peak_kb = max(peak_kb, _tree_rss_kb([w.process.pid for w in workers if w.running()]
-                                                + [review.pid, legacy.pid]))
+            peak_kb = max(peak_kb, tree_rss_kib(*[w.process.pid for w in workers if w.running()],
+                                                review.pid, legacy.pid)[0])
             load_peak = max(load_peak, os.getloadavg()[0])
             if wave >= waves and not any((home / "inbox").iterdir()) and _unsettled(ledger_url) == 0:
                 finished = True
