@@ -71,7 +71,8 @@ def field_effort(kind: str, name: str, value: str | bool | None, model: Keystrok
         return None
     text = str(value)
     if kind in NUMERIC_KINDS:
-        return FieldEffort(keys=float(len(re.sub(r"[^0-9０-９\-]", "", text)) or len(text)), mental=1.0)
+        # A 個人番号 reaches the report masked (********9018): each masked digit was still a key.
+        return FieldEffort(keys=float(len(re.sub(r"[^0-9０-９\-*]", "", text)) or len(text)), mental=1.0)
     if kind == "date_wareki":
         return FieldEffort(keys=float(DATE_KEYS), mental=1.0)
     if kind in ONE_KEY_KINDS:

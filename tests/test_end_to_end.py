@@ -145,7 +145,7 @@ def test_a_kyuyo_hokoku_on_the_official_face_is_read_into_the_ledger_and_entered
     with session_scope(engine, write=False) as session:
         form = session.query(repo.Form).one()
         assert form.form_id == "kyuyo_hokoku"
-        accepted = {f.name: decode_value(f.value) for f in form.fields if f.status == "accepted"}
+        accepted = {f.name: reveal_value(f.value) for f in form.fields if f.status == "accepted"}
         assert form.state == "READY", [(f.name, f.status) for f in form.fields if f.status == "review"]
     assert len(accepted) >= 20
     for name, value in accepted.items():

@@ -442,6 +442,7 @@ _SNAKE = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
 # String constants the scan below finds in reason-like places that are not field reasons.
 NOT_REASONS = {
     "choice", "chromium", "corrected", "edited", "mismatch", "needs_people", "review",
+    "unkeyed",  # like "edited": a kind of audit-chain problem (ledger.audit.verify_audit), not a field's reason
     "my_or_corporate_number_check_digit",  # a validator's name, tested against in validate_field
     "scan_file",  # an audit subject (`scan_file:<id>`)
 }
