@@ -274,7 +274,8 @@ def test_review_seconds_are_clamped_and_a_rejection_needs_a_reason(ledger):
 # ---- crops -------------------------------------------------------------------------------------------------------
 
 def test_crops_never_show_a_personal_number_beside_the_field(tmp_path):
-    """The フリガナ box sits just below the 個人番号 cells on the 給与支払報告書: its crop's margin must be greyed."""
+    """On the official 給与支払報告書 face the 役職名 box sits just below the 個人番号 cells and each 扶養親族's
+    フリガナ just below the previous person's 個人番号: the margin of their crops must be greyed."""
     import cv2
 
     from flows.archive import archive_scan
@@ -285,17 +286,18 @@ def test_crops_never_show_a_personal_number_beside_the_field(tmp_path):
     archived = archive_scan(SCANS / "scan_0010.jpg", tmp_path / "archive")
     images = PageImages(tmp_path / "archive", tmp_path / "cache")
     key = PageKey(archived.sha256, archived.relative_path, 1, "kyuyo_hokoku")
-    kana, number = template.field("kana"), template.field("my_number")
-    crop = cv2.imdecode(np.frombuffer(images.crop_png(key, template, kana.box, personal_boxes(template)), np.uint8),
-                        cv2.IMREAD_GRAYSCALE)
-    # The part of the 個人番号 box inside the kana crop, in crop pixels.
-    left, top = kana.box[0] - CROP_MARGIN_MM, kana.box[1] - CROP_MARGIN_MM
-    y1 = int(template.mm_to_px(number.box[1] + number.box[3] - top)) - 1
-    x0 = int(template.mm_to_px(max(number.box[0], kana.box[0]) - left)) + 1
-    x1 = int(template.mm_to_px(min(number.box[0] + number.box[2], kana.box[0] + kana.box[2]) - left)) - 1
-    assert y1 > 3 and x1 > x0
-    assert (crop[:y1, x0:x1] == REDACTED_GREY).all()
-    assert (crop[y1 + 10:] != REDACTED_GREY).any()  # the kana itself is there
+    for field_name, number_name in [("yakushoku", "my_number"), ("fuyo_1_kana", "haigusha_my_number")]:
+        field, number = template.field(field_name), template.field(number_name)
+        crop = cv2.imdecode(np.frombuffer(images.crop_png(key, template, field.box, personal_boxes(template)),
+                                          np.uint8), cv2.IMREAD_GRAYSCALE)
+        # The part of the 個人番号 box inside the field's crop, in crop pixels.
+        left, top = field.box[0] - CROP_MARGIN_MM, field.box[1] - CROP_MARGIN_MM
+        y1 = int(template.mm_to_px(number.box[1] + number.box[3] - top)) - 1
+        x0 = int(template.mm_to_px(max(number.box[0], field.box[0]) - left)) + 1
+        x1 = int(template.mm_to_px(min(number.box[0] + number.box[2], field.box[0] + field.box[2]) - left)) - 1
+        assert y1 > 3 and x1 > x0, field_name
+        assert (crop[:y1, x0:x1] == REDACTED_GREY).all(), field_name
+        assert (crop[y1 + 10:] != REDACTED_GREY).any(), field_name  # the field itself is there
     assert list((tmp_path / "cache" / "pages").iterdir())[0].name == f"{archived.sha256}_p001_kyuyo_hokoku.png"
 
 

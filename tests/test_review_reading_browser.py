@@ -46,25 +46,28 @@ def test_a_field_written_past_its_box_is_cropped_to_where_the_writing_ends(brows
     kyuyo = scans["kyuyo"]
     template = _template()
     registered = place_page(next(iter_pages(kyuyo.path)), [template]).registered.copy()
-    x, y, w, h = template.field("tekiyo_1").box  # 摘要: right frame at 122 mm
+    # 控除対象扶養親族1 氏名: on the official face 摘要 spans the page, so nothing can run past it; this box has
+    # 90 mm of page to its right, and the next writing in its rows (田中陽子) starts 16 mm past the stroke's end.
+    x, y, w, h = template.field("fuyo_1_shimei").box
     beyond_mm = 15.0
     px = template.mm_to_px
+    assert px(x + w + beyond_mm + 2.0) < registered.shape[1]  # the stroke and the crop's margin fit on the page
     points = [(int(px(x + w - 10 + step * 0.8)), int(px(y + h / 2 + (1.2 if step % 2 else -1.2))))
               for step in range(int((10 + beyond_mm) / 0.8) + 1)]
     cv2.polylines(registered, [np.array(points, np.int32)], False, 20, 3)  # a pen stroke 15 mm past the frame
     written = tmp_path / "written_past_box.png"
     cv2.imwrite(str(written), registered)
     form_pk = record_form(site.engine, site.archive, ReadScan(written, kyuyo.result),
-                          flagged_copy(kyuyo.result, {"tekiyo_1": ["text_beyond_box"]}))
+                          flagged_copy(kyuyo.result, {"fuyo_1_shimei": ["text_beyond_box"]}))
 
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     sign_in(page, site, "sato", start=f"/forms/{form_pk}")
-    _image_loaded(page, "#field-tekiyo_1 img.crop-image")
-    natural = page.evaluate("() => document.querySelector('#field-tekiyo_1 img.crop-image').naturalWidth")
+    _image_loaded(page, "#field-fuyo_1_shimei img.crop-image")
+    natural = page.evaluate("() => document.querySelector('#field-fuyo_1_shimei img.crop-image').naturalWidth")
     left = int(px(x - 2.0))
     assert natural >= px(x + w + beyond_mm) - left, (natural, px(x + w + beyond_mm) - left)
-    crop = _decoded(page.request.get(f"{site.url}/forms/{form_pk}/fields/tekiyo_1/crop.png"))
+    crop = _decoded(page.request.get(f"{site.url}/forms/{form_pk}/fields/fuyo_1_shimei/crop.png"))
     past = crop[:, int(px(x + w + 3.0)) - left:int(px(x + w + beyond_mm - 1.0)) - left]
     assert past.size and (past < 100).any(axis=0).mean() > 0.8  # the stroke past the box is in the crop
     context.close()
