@@ -338,6 +338,7 @@ def test_masks_keep_only_the_last_four_characters() -> None:
     assert mask("123456789018") == "********9018"
     assert mask("ab") == "**"
     assert scrub("番号 123456789018 と pw robot01-pass", ["robot01-pass"]) == "番号 ********9018 と pw ********pass"
+    assert scrub("番号 1234-5678-9018 / １２３４ ５６７８ ９０１８", []) == "番号 ********9018 / ********９０１８"
 
 
 @browser
