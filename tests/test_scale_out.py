@@ -18,8 +18,11 @@ from tests.test_flows_intake import scan_into
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # Printed 異動届 whose every field reads with confidence (READY), so that each one goes on to be entered. Should
-# the reader come to flag one of them, the tests still hold for the others (at least two must be READY).
-READY_SEEDS = [7301, 7303, 7304, 7307]
+# the reader come to flag one of them, the tests still hold for the others (at least two must be READY). Since the
+# 異動届 gained its new fields (27 filled, was 17) most clean pages hold one field for a person for a reason that
+# is right (a 崎/高 that may be 﨑/髙, a 产 read for 産, a calibrated score below its threshold): of seeds 7300-7340
+# only 7306, 7307, 7324, 7325, 7333, 7336 and 7339 read READY.
+READY_SEEDS = [7306, 7307, 7324, 7325]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
