@@ -142,16 +142,7 @@ def check_outcome(ledger_url: str, legacy_db: Path, made: dict[int, tuple[str, d
     with session_scope(engine, write=False) as session:
         forms = {form.id: (form.state, form.entry_receipt, form.state_reason)
                  for form in session.query(repo.Form).filter(repo.Form.id.in_(list(made)))}
-    conn = sqlite3.connect(legacy_db)
-    conn.row_factory = sqlite3.Row
-    legacy: dict[str, dict] = {}
-    duplicates = 0
-    for form_id, table in LEGACY_TABLES.items():
-        rows = [dict(row) for row in conn.execute(f"SELECT * FROM {table}")]
-        legacy.update({row["uketsuke_no"]: dict(row, form_id=form_id) for row in rows})
-        keys = Counter(tuple(row[c] for c in DUPLICATE_KEYS[form_id]) for row in rows)
-        duplicates += sum(n - 1 for n in keys.values()) + sum(row["forced_duplicate"] for row in rows)
-    conn.close()
+    legacy, duplicates = legacy_records(legacy_db)
 
     states = Counter(state for state, _, _ in forms.values())
     final = {"ENTERED", "ENTRY_FAILED", "NEEDS_REVIEW", "READY"}  # READY: deferred (system closed), untouched
@@ -180,6 +171,24 @@ def check_outcome(ledger_url: str, legacy_db: Path, made: dict[int, tuple[str, d
             "independent_check": {"checked": checked, "mismatched": mismatched},
             "legacy_records": len(legacy)}
 
+
+
+def legacy_records(legacy_db) -> tuple[dict[str, dict], int]:
+    """Every record in legacy_sim by its receipt number (with its form id), and how many are duplicates: the same
+    person or corporation entered twice, or entered past the duplicate warning."""
+    conn = sqlite3.connect(legacy_db)
+    conn.row_factory = sqlite3.Row
+    legacy: dict[str, dict] = {}
+    duplicates = 0
+    try:
+        for form_id, table in LEGACY_TABLES.items():
+            rows = [dict(row) for row in conn.execute(f"SELECT * FROM {table}")]
+            legacy.update({row["uketsuke_no"]: dict(row, form_id=form_id) for row in rows})
+            keys = Counter(tuple(row[c] for c in DUPLICATE_KEYS[form_id]) for row in rows)
+            duplicates += sum(n - 1 for n in keys.values()) + sum(row["forced_duplicate"] for row in rows)
+    finally:
+        conn.close()
+    return legacy, duplicates
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

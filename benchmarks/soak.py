@@ -22,7 +22,6 @@ import random
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.memory import tree_rss_kib  # noqa: E402
-from benchmarks.robot_entry import (DEFAULT_FAULTS, DUPLICATE_KEYS, FORM_IDS, KEY_COLUMNS,  # noqa: E402
-                                    LEGACY_TABLES, _free_port)
+from benchmarks.robot_entry import (DEFAULT_FAULTS, FORM_IDS, KEY_COLUMNS, _free_port,  # noqa: E402
+                                    legacy_records)
 
 DEFAULT_SEED = 900_700
 # A blind field mistyped by the reader needs a second person; a conflict between two entries, a third supervisor.
@@ -306,16 +305,7 @@ def count_outcome(ledger_url: str, legacy_db: Path, dropped: dict[str, str]) -> 
     recorded = {sha for sha, _, _ in pages}
     lost = [name for sha, name in dropped.items() if sha not in recorded]
     doubled_pages = sum(count - 1 for _, _, count in pages if count > 1)
-    conn = sqlite3.connect(legacy_db)
-    conn.row_factory = sqlite3.Row
-    legacy: dict[str, dict] = {}
-    doubled_records = 0
-    for form_id, table in LEGACY_TABLES.items():
-        rows = [dict(row) for row in conn.execute(f"SELECT * FROM {table}")]
-        legacy.update({row["uketsuke_no"]: dict(row, form_id=form_id) for row in rows})
-        keys = Counter(tuple(row[c] for c in DUPLICATE_KEYS[form_id]) for row in rows)
-        doubled_records += sum(n - 1 for n in keys.values()) + sum(row["forced_duplicate"] for row in rows)
-    conn.close()
+    legacy, doubled_records = legacy_records(legacy_db)
     equal = different = 0
     for receipt, (form_id, values) in entered.items():
         row = legacy.get(receipt)
