@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 # the reader come to flag one of them, the tests still hold for the others (at least two must be READY). Since the
 # 異動届 gained its new fields (27 filled, was 17) most clean pages hold one field for a person for a reason that
 # is right (a 崎/高 that may be 﨑/髙, a 产 read for 産, a calibrated score below its threshold): of seeds 7300-7340
-# only 7306, 7307, 7324, 7325, 7333, 7336 and 7339 read READY.
-READY_SEEDS = [7306, 7307, 7324, 7325]
+# only 7306, 7307, 7324, 7325, 7333, 7336 and 7339 read READY, and of these 7306 and 7324 name a person the
+# legacy system's 宛名 register does not hold (the robot rightly sends them back to review).
+READY_SEEDS = [7307, 7325, 7333, 7336]
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
