@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.scratch_keys import use_scratch_keys  # noqa: E402
 
 FORMS = ("ido_todoke", "hojin_shinkoku", "kyuyo_hokoku")
 
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ledger-url", help="ledger (default: a fresh SQLite file in a scratch folder)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    use_scratch_keys()
 
     with tempfile.TemporaryDirectory(prefix="taxintake-intake-bench-") as scratch_name:
         scratch = Path(scratch_name)

@@ -38,6 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from benchmarks.scratch_keys import use_scratch_keys  # noqa: E402
 
 SAMPLE_TRUTH = REPO / "samples" / "scans" / "scan_0010.truth.json"
 FLAGS_PER_FORM = 5
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    use_scratch_keys()
 
     with tempfile.TemporaryDirectory(prefix="review-load-") as folder:
         home = Path(folder)

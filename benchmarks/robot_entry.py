@@ -37,6 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from benchmarks.scratch_keys import use_scratch_keys  # noqa: E402
 
 DEFAULT_FAULTS = "503=0.1,slow=0.05:3,expire=60,lock=0.02"
 FORM_IDS = ("ido_todoke", "kyuyo_hokoku", "hojin_shinkoku")
@@ -198,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help=f"legacy_sim fault spec (default {DEFAULT_FAULTS})")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = parser.parse_args(argv)
+    use_scratch_keys()
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from flows.enter import enter_ready_forms

@@ -33,6 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from benchmarks.scratch_keys import use_scratch_keys  # noqa: E402
 
 from benchmarks.memory import tree_rss_kib  # noqa: E402
 from benchmarks.robot_entry import (DEFAULT_FAULTS, FORM_IDS, KEY_COLUMNS, _free_port,  # noqa: E402
@@ -366,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-hours", type=float, default=12.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    use_scratch_keys()
 
     from ledger import review_repo
     from ledger.db import init_db, make_engine, session_scope
